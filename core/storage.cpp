@@ -1,0 +1,86 @@
+// Host side of Storage plus the device-independent copy/zero entry points;
+// the CUDA halves live in core/cuda_context_cuda.cpp.
+#include "core/storage.h"
+
+#include "core/error.h"
+#include "xlm/config.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace xlm {
+
+#if XLM_WITH_CUDA
+void* cuda_allocate(size_t bytes, int device);
+void cuda_free(void* ptr, int device);
+void cuda_copy(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
+void cuda_zero(void* dst, int device, size_t bytes);
+void cuda_synchronize(int device);
+#endif
+
+namespace {
+[[noreturn]] void no_cuda() {
+  throw DeviceError("a CUDA device was requested but this build has no CUDA backend (configured with XLM_CUDA=OFF or without the toolkit)");
+}
+}  // namespace
+
+std::shared_ptr<Storage> Storage::allocate(size_t bytes, Device device) {
+  const size_t padded = bytes == 0 ? 64 : (bytes + 63) / 64 * 64;
+  if (device.is_cpu()) {
+    void* p = std::aligned_alloc(64, padded);
+    if (p == nullptr) throw Error(fmt::format("out of host memory allocating {} bytes", bytes));
+    return std::shared_ptr<Storage>(new Storage(p, bytes, device, [p] { std::free(p); }));
+  }
+#if XLM_WITH_CUDA
+  void* p = cuda_allocate(padded, device.index);
+  const int index = device.index;
+  return std::shared_ptr<Storage>(new Storage(p, bytes, device, [p, index] { cuda_free(p, index); }));
+#else
+  no_cuda();
+#endif
+}
+
+std::shared_ptr<Storage> Storage::wrap(void* data, size_t bytes, Device device, std::function<void()> release) {
+  return std::shared_ptr<Storage>(new Storage(data, bytes, device, std::move(release)));
+}
+
+Storage::~Storage() {
+  if (release_) release_();
+}
+
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
+  if (bytes == 0) return;
+  if (dst_device.is_cpu() && src_device.is_cpu()) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+#if XLM_WITH_CUDA
+  cuda_copy(dst, dst_device, src, src_device, bytes);
+#else
+  no_cuda();
+#endif
+}
+
+void zero_bytes(void* dst, Device device, size_t bytes) {
+  if (bytes == 0) return;
+  if (device.is_cpu()) {
+    std::memset(dst, 0, bytes);
+    return;
+  }
+#if XLM_WITH_CUDA
+  cuda_zero(dst, device.index, bytes);
+#else
+  no_cuda();
+#endif
+}
+
+void synchronize(Device device) {
+  if (device.is_cpu()) return;
+#if XLM_WITH_CUDA
+  cuda_synchronize(device.index);
+#else
+  no_cuda();
+#endif
+}
+
+}  // namespace xlm

@@ -1,0 +1,47 @@
+// Entry point of the `xlm` command: builds the CLI11 app from the subcommand
+// list in tools/commands.def, runs it, and turns every xlm::Error into one
+// line on stderr and a non-zero exit status (library code never exits).
+#include "core/build_info.h"
+#include "core/error.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+
+namespace xlm::tools {
+#define XLM_COMMAND(name) void add_##name##_command(CLI::App& app);
+#include "tools/commands.def"
+#undef XLM_COMMAND
+}  // namespace xlm::tools
+
+int main(int argc, char** argv) {
+  CLI::App app{"xlm: cross-lingual language model pretraining (XLM) in C++/CUDA"};
+  app.name("xlm");
+  bool show_version = false;
+  app.add_flag("--version", show_version, "Print version, build options and visible GPUs");
+#define XLM_COMMAND(name) xlm::tools::add_##name##_command(app);
+#include "tools/commands.def"
+#undef XLM_COMMAND
+  try {
+    app.parse(argc, argv);
+    if (show_version) {
+      fmt::print("{}", xlm::build_report());
+      return 0;
+    }
+    if (app.get_subcommands().empty()) {
+      fmt::print("{}", app.help());
+      return 2;
+    }
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const xlm::Error& e) {
+    fmt::print(stderr, "xlm: error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "xlm: internal error: {}\n", e.what());
+    return 3;
+  }
+  return 0;
+}
