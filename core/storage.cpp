@@ -18,11 +18,13 @@ void cuda_zero(void* dst, int device, size_t bytes);
 void cuda_synchronize(int device);
 #endif
 
+#if !XLM_WITH_CUDA
 namespace {
 [[noreturn]] void no_cuda() {
   throw DeviceError("a CUDA device was requested but this build has no CUDA backend (configured with XLM_CUDA=OFF or without the toolkit)");
 }
 }  // namespace
+#endif
 
 std::shared_ptr<Storage> Storage::allocate(size_t bytes, Device device) {
   const size_t padded = bytes == 0 ? 64 : (bytes + 63) / 64 * 64;
