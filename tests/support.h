@@ -34,10 +34,32 @@ inline long first_mismatch(const std::vector<double>& got, const std::vector<dou
   return -1;
 }
 
+// Catch2 v2 matcher: the exception's message contains every given substring.
+template <typename E>
+struct MessageHas : Catch::MatcherBase<E> {
+  explicit MessageHas(std::vector<std::string> parts) : parts_(std::move(parts)) {}
+  bool match(const E& e) const override {
+    const std::string what = e.what();
+    for (const auto& p : parts_)
+      if (what.find(p) == std::string::npos) return false;
+    return true;
+  }
+  std::string describe() const override {
+    std::string d = "message contains";
+    for (const auto& p : parts_) d += " \"" + p + "\"";
+    return d;
+  }
+  std::vector<std::string> parts_;
+};
+
 // Path to a file under the source tree (fixtures).
 inline std::string source_path(const std::string& rel) { return std::string(XLM_SOURCE_DIR) + "/" + rel; }
 
 }  // namespace xlm::test
+
+// XLM_CHECK_THROWS(expr, ErrorType, "part of the message", ...)
+#define XLM_CHECK_THROWS(expr, ErrorType, ...) \
+  CHECK_THROWS_MATCHES(expr, ErrorType, ::xlm::test::MessageHas<ErrorType>({__VA_ARGS__}))
 
 #define XLM_CHECK_CLOSE(got_vec, want_vec, atol, rtol)                                                   \
   do {                                                                                                   \
