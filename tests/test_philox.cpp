@@ -30,7 +30,7 @@ TEST_CASE("philox: Random123 known-answer vectors for Philox4x32-10", "[philox]"
               0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u);
 }
 
-TEST_CASE("philox: draw at (seed, offset) is lane offset%4 of block offset/4 keyed by the seed", "[philox]") {
+TEST_CASE("philox: the draw at seed and offset is lane offset%4 of block offset/4 keyed by the seed", "[philox]") {
   // seed 0, offsets 0..3: the all-zero known answer, lane by lane.
   CHECK(philox_bits(0, 0) == 0x6627e8d5u);
   CHECK(philox_bits(0, 1) == 0xe169c58du);
@@ -47,7 +47,7 @@ TEST_CASE("philox: draw at (seed, offset) is lane offset%4 of block offset/4 key
   }
 }
 
-TEST_CASE("philox: uniforms are (float(x) * 2^-32 + 2^-33) rounded once, in (0, 1]", "[philox]") {
+TEST_CASE("philox: uniforms are float(x) * 2^-32 + 2^-33 rounded once and never 0 or above 1", "[philox]") {
   CHECK(philox_uniform_from_bits(0u) == 0x1p-33f);
   CHECK(philox_uniform_from_bits(0xffffffffu) == 1.0f);
   CHECK(philox_uniform_from_bits(0x80000000u) == 0.5f);  // 0.5 + 2^-33 rounds to 0.5

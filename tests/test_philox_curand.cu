@@ -74,7 +74,7 @@ TEST_CASE("philox vs cuRAND (host-compiled): curand_init + curand / curand_unifo
   }
 }
 
-TEST_CASE("philox vs cuRAND (host-compiled): the dropout kernel's curand_init(offset + 4k) + curand_uniform4",
+TEST_CASE("philox vs cuRAND (host-compiled): the dropout kernel draw curand_init(offset + 4k) then curand_uniform4",
           "[philox][curand]") {
   for (uint64_t seed : test_seeds()) {
     for (uint64_t offset : test_offsets()) {
