@@ -11,6 +11,7 @@
 #include "kernels/op_spec.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace xlm {
 
