@@ -150,6 +150,16 @@ TEST_CASE("f32 inputs compute in f32 with the same results", "[elementwise]") {
   CHECK(sum_to_suffix(a, {2}).to_vector<float>() == std::vector<float>{4, 6});
 }
 
+TEST_CASE("sum_to_suffix sums the leading dims and broadcasts its gradient back", "[elementwise][reduce]") {
+  Tensor g = leaf({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2});
+  Tensor s = sum_to_suffix(g, {2});
+  CHECK(s.to_vector<double>() == Values{16, 20});
+  CHECK(sum_to_suffix(g, {2, 2, 2}).to_vector<double>() == g.to_vector<double>());
+  CHECK(sum_to_suffix(g, {}).item() == 36.0);
+  s.backward(Tensor::from_vector<double>({1, -1}, {2}));
+  CHECK(g.grad().to_vector<double>() == Values{1, -1, 1, -1, 1, -1, 1, -1});
+}
+
 TEST_CASE("no_grad scopes record nothing", "[elementwise][autograd]") {
   Tensor x = leaf({1, 2}, {2});
   autograd::NoGradGuard guard;

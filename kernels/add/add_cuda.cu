@@ -22,8 +22,9 @@ constexpr long long kMaxParts = 1024;
 
 template <typename T>
 __global__ void add_kernel(const T* a, const T* b, T* out, long long n, long long nb) {
+  // b[i] directly when the shapes match: no 64-bit modulo on the common path.
   for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
-    out[i] = store_float<T>(load_float(a[i]) + load_float(b[i % nb]));
+    out[i] = store_float<T>(load_float(a[i]) + load_float(b[nb == n ? i : i % nb]));
 }
 
 // g (rows, cols) -> out (parts, cols): part p sums rows [p * rows_per_part, (p + 1) * rows_per_part).
