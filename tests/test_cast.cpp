@@ -150,7 +150,8 @@ TEST_CASE("cast: bf16 and f16 widen exactly, matching core/dtype.h on every patt
     const auto back = raw<uint16_t>(cast(cast(from_raw(all, from), DType::f32), from));
     long changed = 0;
     for (uint32_t i = 0; i < 65536; ++i) {
-      const bool nan = from == DType::bf16 ? std::isnan(bf16_bits_to_float(all[i])) : std::isnan(f16_bits_to_float(all[i]));
+      const bool nan =
+          from == DType::bf16 ? std::isnan(bf16_bits_to_float(all[i])) : std::isnan(f16_bits_to_float(all[i]));
       if (!nan && back[i] != all[i]) ++changed;
     }
     CHECK(changed == 0);
@@ -159,17 +160,16 @@ TEST_CASE("cast: bf16 and f16 widen exactly, matching core/dtype.h on every patt
 
 TEST_CASE("cast: floating -> integer truncates toward zero and saturates; NaN -> 0", "[cast][cpu]") {
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
-  const Tensor f = Tensor::from_vector(std::vector<float>{2.7f, -2.7f, 0.999f, -0.999f, nan, 3e9f, -3e9f, inf, -inf,
-                                                          2147483520.0f, 255.9f, 256.0f},
-                                       {12});
+  const Tensor f = Tensor::from_vector(
+      std::vector<float>{2.7f, -2.7f, 0.999f, -0.999f, nan, 3e9f, -3e9f, inf, -inf, 2147483520.0f, 255.9f, 256.0f},
+      {12});
   CHECK(cast(f, DType::i32).to_vector<int32_t>() ==
         std::vector<int32_t>{2, -2, 0, 0, 0, INT32_MAX, INT32_MIN, INT32_MAX, INT32_MIN, 2147483520, 255, 256});
-  CHECK(cast(f, DType::u8).to_vector<uint8_t>() ==
-        std::vector<uint8_t>{2, 0, 0, 0, 0, 255, 0, 255, 0, 255, 255, 255});
+  CHECK(cast(f, DType::u8).to_vector<uint8_t>() == std::vector<uint8_t>{2, 0, 0, 0, 0, 255, 0, 255, 0, 255, 255, 255});
   CHECK(cast(f, DType::i64).to_vector<int64_t>() ==
         std::vector<int64_t>{2, -2, 0, 0, 0, 3000000000LL, -3000000000LL, INT64_MAX, INT64_MIN, 2147483520, 255, 256});
-  const Tensor d = Tensor::from_vector(std::vector<double>{9.3e18, -9.3e18, -9223372036854775808.0, 9007199254740993.0},
-                                       {4});
+  const Tensor d =
+      Tensor::from_vector(std::vector<double>{9.3e18, -9.3e18, -9223372036854775808.0, 9007199254740993.0}, {4});
   CHECK(cast(d, DType::i64).to_vector<int64_t>() ==
         std::vector<int64_t>{INT64_MAX, INT64_MIN, INT64_MIN, 9007199254740992LL});
   CHECK(cast(from_raw(std::vector<uint16_t>{0x7f80, 0xff80, 0x4049, 0xc049}, DType::bf16), DType::i32)
@@ -185,8 +185,8 @@ TEST_CASE("cast: integer -> integer wraps; integer -> floating rounds to nearest
   CHECK(cast(u8, DType::i32).to_vector<int32_t>() == std::vector<int32_t>{200, 0, 255});
   CHECK(cast(u8, DType::i64).to_vector<int64_t>() == std::vector<int64_t>{200, 0, 255});
 
-  const Tensor big = Tensor::from_vector(std::vector<int32_t>{16777217, 16777219, 257, 259, 2049, 2051, 70000, -70000},
-                                         {8});
+  const Tensor big =
+      Tensor::from_vector(std::vector<int32_t>{16777217, 16777219, 257, 259, 2049, 2051, 70000, -70000}, {8});
   CHECK(cast(big, DType::f32).to_vector<float>() ==
         std::vector<float>{16777216.f, 16777220.f, 257.f, 259.f, 2049.f, 2051.f, 70000.f, -70000.f});
   CHECK(raw<uint16_t>(cast(big, DType::bf16)) ==
@@ -235,11 +235,13 @@ TEST_CASE("cast: CUDA is bit-identical with the CPU on every pair", "[cast][cuda
   std::mt19937_64 rng(2024);
   std::vector<Tensor> sources;
   {  // f32: specials, values straddling bf16 and f16 ties at every exponent, random patterns
-    std::vector<uint32_t> v = {0u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00001u, 0x7f800001u,
-                               0x7f7fffffu, 0x00000001u, 0x007fffffu, 0x477ff000u, 0x477fefffu, 0x33000000u};
+    std::vector<uint32_t> v = {0u,          0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u,
+                               0xffc00001u, 0x7f800001u, 0x7f7fffffu, 0x00000001u, 0x007fffffu,
+                               0x477ff000u, 0x477fefffu, 0x33000000u};
     for (uint32_t exp = 0; exp < 256; ++exp)
       for (uint32_t low : {0x0000u, 0x0fffu, 0x1000u, 0x1001u, 0x3000u, 0x7fffu, 0x8000u, 0x8001u, 0x18000u})
-        for (uint32_t sign : {0u, 0x80000000u}) v.push_back(sign | (exp << 23) | ((static_cast<uint32_t>(rng()) & 0x7e0000u) | low));
+        for (uint32_t sign : {0u, 0x80000000u})
+          v.push_back(sign | (exp << 23) | ((static_cast<uint32_t>(rng()) & 0x7e0000u) | low));
     for (int i = 0; i < 200000; ++i) v.push_back(static_cast<uint32_t>(rng()));
     for (int i = 0; i < 100000; ++i) {  // integers' range, around the saturation bounds
       const double r = std::ldexp(static_cast<double>(rng() % 2000000) / 1000000.0 - 1.0, static_cast<int>(rng() % 66));
@@ -251,11 +253,24 @@ TEST_CASE("cast: CUDA is bit-identical with the CPU on every pair", "[cast][cuda
     sources.push_back(from_raw(v, DType::f32));
   }
   {  // f64: specials, near-ties of f32/bf16/f16 at every scale, integer-range values, random patterns
-    std::vector<double> v = {0.0, -0.0, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
-                             std::numeric_limits<double>::quiet_NaN(), -std::numeric_limits<double>::quiet_NaN(),
-                             1e39, -1e39, 1e-300, std::ldexp(1.0, -150), 3 * std::ldexp(1.0, -150),
-                             9223372036854775808.0, -9223372036854775808.0, 2147483648.0, -2147483649.0, 255.999,
-                             256.0, -0.5};
+    std::vector<double> v = {0.0,
+                             -0.0,
+                             std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity(),
+                             std::numeric_limits<double>::quiet_NaN(),
+                             -std::numeric_limits<double>::quiet_NaN(),
+                             1e39,
+                             -1e39,
+                             1e-300,
+                             std::ldexp(1.0, -150),
+                             3 * std::ldexp(1.0, -150),
+                             9223372036854775808.0,
+                             -9223372036854775808.0,
+                             2147483648.0,
+                             -2147483649.0,
+                             255.999,
+                             256.0,
+                             -0.5};
     for (int i = 0; i < 100000; ++i) {
       const float f = f32_of(static_cast<uint32_t>(rng()) & 0xffff8000u | 0x8000u);  // a bf16 tie
       const float g = f32_of(static_cast<uint32_t>(rng()) & 0xffffe000u | 0x1000u);  // an f16 tie
@@ -278,8 +293,10 @@ TEST_CASE("cast: CUDA is bit-identical with the CPU on every pair", "[cast][cuda
     sources.push_back(from_raw(all, DType::f16));
   }
   {  // integers: extremes, float ties, random bits, every u8
-    std::vector<int32_t> i32 = {0, -1, 1, INT32_MIN, INT32_MAX, 16777217, 16777219, 257, 259, 2049, 2051, 65520, -65520};
-    std::vector<int64_t> i64 = {0, -1, INT64_MIN, INT64_MAX, (1LL << 53) + 1, (1LL << 53) + 3, (1LL << 32) + 5, 1LL << 31};
+    std::vector<int32_t> i32 = {0,   -1,  1,    INT32_MIN, INT32_MAX, 16777217, 16777219,
+                                257, 259, 2049, 2051,      65520,     -65520};
+    std::vector<int64_t> i64 = {0,        -1, INT64_MIN, INT64_MAX, (1LL << 53) + 1, (1LL << 53) + 3, (1LL << 32) + 5,
+                                1LL << 31};
     for (int i = 0; i < 100000; ++i) {
       i32.push_back(static_cast<int32_t>(rng()));
       i32.push_back(static_cast<int32_t>(rng() % 200000) - 100000);
@@ -308,8 +325,9 @@ TEST_CASE("cast: CUDA is bit-identical with the CPU on every pair", "[cast][cuda
         }
       }
       INFO(dtype_name(x.dtype()) << " -> " << dtype_name(to) << ": " << count << " of " << x.numel()
-                                 << " differ, first at " << bad << " (source " << (bad >= 0 ? x.to_doubles()[static_cast<size_t>(bad)] : 0.0)
-                                 << ", cpu " << (bad >= 0 ? want.to_doubles()[static_cast<size_t>(bad)] : 0.0) << ", cuda "
+                                 << " differ, first at " << bad << " (source "
+                                 << (bad >= 0 ? x.to_doubles()[static_cast<size_t>(bad)] : 0.0) << ", cpu "
+                                 << (bad >= 0 ? want.to_doubles()[static_cast<size_t>(bad)] : 0.0) << ", cuda "
                                  << (bad >= 0 ? got.to_doubles()[static_cast<size_t>(bad)] : 0.0) << ")");
       CHECK(count == 0);
     }

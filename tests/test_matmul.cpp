@@ -89,9 +89,9 @@ TEST_CASE("matmul: hand-computed values in the 2-D, shared and batched forms", "
   const Tensor a = Tensor::from_vector(std::vector<double>{1, 2, 3, 4}, {2, 2});
   const Tensor b = Tensor::from_vector(std::vector<double>{5, 6, 7, 8}, {2, 2});
   CHECK(matmul(a, b).to_doubles() == std::vector<double>{19, 22, 43, 50});
-  CHECK(matmul(a, b, true, false).to_doubles() == std::vector<double>{26, 30, 38, 44});   // a^T b
-  CHECK(matmul(a, b, false, true).to_doubles() == std::vector<double>{17, 23, 39, 53});   // a b^T
-  CHECK(matmul(a, b, true, true).to_doubles() == std::vector<double>{23, 31, 34, 46});    // a^T b^T
+  CHECK(matmul(a, b, true, false).to_doubles() == std::vector<double>{26, 30, 38, 44});  // a^T b
+  CHECK(matmul(a, b, false, true).to_doubles() == std::vector<double>{17, 23, 39, 53});  // a b^T
+  CHECK(matmul(a, b, true, true).to_doubles() == std::vector<double>{23, 31, 34, 46});   // a^T b^T
   // shared b: x (2, 1, 2) rows [1, 2] and [3, 4]
   const Tensor x = Tensor::from_vector(std::vector<double>{1, 2, 3, 4}, {2, 1, 2});
   const Tensor y = matmul(x, b);
@@ -143,11 +143,11 @@ TEST_CASE("matmul: CUDA matches the CPU on shapes larger than the harness's", "[
     bool ta, tb;
   };
   const std::vector<Case> cases = {
-      {{4, 129, 257}, {257, 301}, false, false},    // Linear: x (B, T, C) times W (C, N)
-      {{4, 129, 257}, {301, 257}, false, true},     // times W^T, as nn.Linear stores it
-      {{3, 257, 129}, {257, 301}, true, false},     // weight gradient shape
-      {{2, 5, 67, 64}, {2, 5, 67, 64}, false, true},  // attention scores q k^T
-      {{2, 5, 67, 67}, {2, 5, 67, 64}, false, false}, // attention output p v
+      {{4, 129, 257}, {257, 301}, false, false},       // Linear: x (B, T, C) times W (C, N)
+      {{4, 129, 257}, {301, 257}, false, true},        // times W^T, as nn.Linear stores it
+      {{3, 257, 129}, {257, 301}, true, false},        // weight gradient shape
+      {{2, 5, 67, 64}, {2, 5, 67, 64}, false, true},   // attention scores q k^T
+      {{2, 5, 67, 67}, {2, 5, 67, 64}, false, false},  // attention output p v
       {{2, 5, 67, 64}, {2, 5, 67, 67}, true, true},
   };
   uint64_t seed = 40;

@@ -32,9 +32,9 @@ MatmulDims matmul_dims(const Tensor& a, const Tensor& b, bool transpose_a, bool 
   d.k = transpose_a ? as[ra - 2] : as[ra - 1];
   const int64_t kb = transpose_b ? bs[rb - 1] : bs[rb - 2];
   d.n = transpose_b ? bs[rb - 2] : bs[rb - 1];
-  XLM_CHECK(d.k == kb, ShapeError,
-            "matmul: inner dimensions differ: a {}{} has K={} but b {}{} has K={}", shape_str(as),
-            transpose_a ? " (transposed)" : "", d.k, shape_str(bs), transpose_b ? " (transposed)" : "", kb);
+  XLM_CHECK(d.k == kb, ShapeError, "matmul: inner dimensions differ: a {}{} has K={} but b {}{} has K={}",
+            shape_str(as), transpose_a ? " (transposed)" : "", d.k, shape_str(bs), transpose_b ? " (transposed)" : "",
+            kb);
   d.batch = std::accumulate(as.begin(), as.end() - 2, int64_t{1}, std::multiplies<int64_t>());
   d.b_shared = shared;
   if (shared && !transpose_a) {  // rows of every batch entry are consecutive: one GEMM
@@ -84,7 +84,7 @@ Tensor grad_b(const Tensor& a, const Tensor& b, const Tensor& g, bool ta, bool t
     }
     g_use = g.reshape({rows, n});  // (batch*M, N)
   }
-  if (!tb) return matmul(a_use, g_use, !ta, false);  // op_a(a)^T g
+  if (!tb) return matmul(a_use, g_use, !ta, false);                                  // op_a(a)^T g
   return ta ? matmul(g_use, a_use, true, true) : matmul(g_use, a_use, true, false);  // g^T op_a(a)
 }
 

@@ -23,8 +23,8 @@ namespace {
 template <typename T>
 void gemm_blocked(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c) {
   constexpr int64_t kTile = 64;
-  std::vector<T> a_tile(kTile * kTile);     // (bm, bk) rows of op(a)
-  std::vector<T> b_tile(kTile * kTile);     // (bk, bn) rows of op(b)
+  std::vector<T> a_tile(kTile * kTile);    // (bm, bk) rows of op(a)
+  std::vector<T> b_tile(kTile * kTile);    // (bk, bn) rows of op(b)
   std::vector<double> acc(kTile * kTile);  // (bm, bn)
   for (int64_t i0 = 0; i0 < m; i0 += kTile) {
     const int64_t bm = std::min(kTile, m - i0);
@@ -99,8 +99,9 @@ void matmul_forward_cpu(const Tensor& a, const Tensor& b, const MatmulDims& dims
             "matmul: GEMM of ({} x {}) by ({} x {}) exceeds CBLAS's int sizes", dims.m, dims.k, dims.k, dims.n);
   XLM_DISPATCH_CPU_FLOAT(a.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
-    batched<T>(a, b, dims, out, [](bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* pa, const T* pb,
-                                   T* pc) { gemm_blas(ta, tb, m, n, k, pa, pb, pc); });
+    batched<T>(a, b, dims, out, [](bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* pa, const T* pb, T* pc) {
+      gemm_blas(ta, tb, m, n, k, pa, pb, pc);
+    });
   });
 #else
   matmul_forward_cpu_fallback(a, b, dims, out);

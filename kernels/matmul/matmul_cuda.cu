@@ -17,9 +17,12 @@ namespace {
 
 cudaDataType_t lt_type(DType t) {
   switch (t) {
-    case DType::f32: return CUDA_R_32F;
-    case DType::bf16: return CUDA_R_16BF;
-    case DType::f16: return CUDA_R_16F;
+    case DType::f32:
+      return CUDA_R_32F;
+    case DType::bf16:
+      return CUDA_R_16BF;
+    case DType::f16:
+      return CUDA_R_16F;
     default:
       throw DTypeError(fmt::format("matmul on CUDA supports f32, bf16 and f16, got {}", dtype_name(t)));
   }
@@ -67,15 +70,17 @@ void lt_gemm(CudaContext& ctx, cudaDataType_t type, size_t elem, const MatmulDim
   const cublasOperation_t op_first = d.transpose_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   // Lt's second operand is our a: stored (m, k) row-major = (k, m) column-major, ld k; or (k, m) -> (m, k), ld m.
   const cublasOperation_t op_second = d.transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N;
-  XLM_CUBLAS_CHECK(
-      cublasLtMatmulDescSetAttribute(call.op, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof(op_first)));
-  XLM_CUBLAS_CHECK(
-      cublasLtMatmulDescSetAttribute(call.op, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof(op_second)));
+  XLM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(call.op, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof(op_first)));
+  XLM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(call.op, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof(op_second)));
   const uint64_t m = static_cast<uint64_t>(d.m), n = static_cast<uint64_t>(d.n), k = static_cast<uint64_t>(d.k);
-  if (d.transpose_b) XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.a, type, k, n, d.k));
-  else XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.a, type, n, k, d.n));
-  if (d.transpose_a) XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.b, type, m, k, d.m));
-  else XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.b, type, k, m, d.k));
+  if (d.transpose_b)
+    XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.a, type, k, n, d.k));
+  else
+    XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.a, type, n, k, d.n));
+  if (d.transpose_a)
+    XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.b, type, m, k, d.m));
+  else
+    XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.b, type, k, m, d.k));
   XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.c, type, n, m, d.n));  // C^T (n, m) column-major
   if (batch > 1) {
     set_batch(call.a, batch, stride_b);
@@ -84,8 +89,8 @@ void lt_gemm(CudaContext& ctx, cudaDataType_t type, size_t elem, const MatmulDim
   }
   XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&call.pref));
   const uint64_t workspace = ctx.lt_workspace_bytes;
-  XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(call.pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                                        &workspace, sizeof(workspace)));
+  XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(call.pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
+                                                        sizeof(workspace)));
   const int64_t eb = static_cast<int64_t>(elem);
   const uint32_t align_first = alignment_of(b, stride_b * eb, batch);
   const uint32_t align_second = alignment_of(a, stride_a * eb, batch);
@@ -94,10 +99,10 @@ void lt_gemm(CudaContext& ctx, cudaDataType_t type, size_t elem, const MatmulDim
                                                         &align_first, sizeof(align_first)));
   XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(call.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
                                                         &align_second, sizeof(align_second)));
-  XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(call.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
-                                                        &align_c, sizeof(align_c)));
-  XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(call.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
-                                                        &align_c, sizeof(align_c)));
+  XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(call.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_c,
+                                                        sizeof(align_c)));
+  XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(call.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_c,
+                                                        sizeof(align_c)));
   cublasLtMatmulHeuristicResult_t heuristic{};
   int found = 0;
   XLM_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(ctx.lt, call.op, call.a, call.b, call.c, call.c, call.pref, 1,

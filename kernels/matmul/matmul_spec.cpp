@@ -23,7 +23,8 @@ struct MatmulCase {
 };
 
 std::vector<MatmulCase> matmul_case_list() {
-  const int64_t triples[][3] = {{1, 1, 1}, {3, 17, 1}, {17, 3, 33}, {33, 65, 17}, {65, 33, 3}, {1, 65, 65}, {65, 1, 17}};
+  const int64_t triples[][3] = {{1, 1, 1},   {3, 17, 1},  {17, 3, 33}, {33, 65, 17},
+                                {65, 33, 3}, {1, 65, 65}, {65, 1, 17}};
   std::vector<MatmulCase> list;
   int combo = 0;
   for (const auto& t : triples) {  // 2-D: every triple in all four transpose combinations
@@ -32,9 +33,9 @@ std::vector<MatmulCase> matmul_case_list() {
   for (const auto& t : {std::vector<int64_t>{3, 17, 5}, {17, 33, 3}, {1, 3, 65}}) {
     for (int c = 0; c < 4; ++c) {
       const bool ta = (c & 1) != 0, tb = (c & 2) != 0;
-      list.push_back({{2, 3}, t[0], t[1], t[2], ta, tb, false});              // batched (attention)
-      list.push_back({{3}, t[0], t[1], t[2], ta, tb, false});                 // batched, rank 3
-      list.push_back({{2, 3}, t[0], t[1], t[2], ta, tb, true});               // shared b (Linear)
+      list.push_back({{2, 3}, t[0], t[1], t[2], ta, tb, false});  // batched (attention)
+      list.push_back({{3}, t[0], t[1], t[2], ta, tb, false});     // batched, rank 3
+      list.push_back({{2, 3}, t[0], t[1], t[2], ta, tb, true});   // shared b (Linear)
       list.push_back({{combo % 2 == 0 ? 5 : 1}, t[0], t[1], t[2], ta, tb, true});
       ++combo;
     }
@@ -87,8 +88,8 @@ OpSpec spec_matmul() {
   };
   s.grad_inputs = {0, 1};
   const int64_t length = longest_reduction(matmul_case_list());
-  s.tolerance[DType::bf16] = low_precision_tolerance(1.0 / 256, length);   // 8 significant bits
-  s.tolerance[DType::f16] = low_precision_tolerance(1.0 / 2048, length);   // 11 significant bits
+  s.tolerance[DType::bf16] = low_precision_tolerance(1.0 / 256, length);  // 8 significant bits
+  s.tolerance[DType::f16] = low_precision_tolerance(1.0 / 2048, length);  // 11 significant bits
   return s;
 }
 

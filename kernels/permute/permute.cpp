@@ -15,9 +15,8 @@ std::vector<int64_t> normalized_dims(const Tensor& x, const std::vector<int64_t>
   const int64_t rank = x.dim();
   XLM_CHECK(rank <= kPermuteMaxRank, ShapeError, "permute: rank {} exceeds the supported {} ({})", rank,
             kPermuteMaxRank, x.describe());
-  XLM_CHECK(static_cast<int64_t>(dims.size()) == rank, ShapeError,
-            "permute: dims [{}] has {} entries for {} (rank {})", fmt::join(dims, ", "), dims.size(), x.describe(),
-            rank);
+  XLM_CHECK(static_cast<int64_t>(dims.size()) == rank, ShapeError, "permute: dims [{}] has {} entries for {} (rank {})",
+            fmt::join(dims, ", "), dims.size(), x.describe(), rank);
   std::vector<int64_t> out(dims.size());
   std::vector<bool> seen(dims.size(), false);
   for (size_t i = 0; i < dims.size(); ++i) {
@@ -42,9 +41,8 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
   XLM_CALL_BACKEND(x.device(), permute_forward, x, perm, y);
   std::vector<int64_t> inverse(perm.size());
   for (size_t i = 0; i < perm.size(); ++i) inverse[static_cast<size_t>(perm[i])] = static_cast<int64_t>(i);
-  autograd::record(y, "permute", {x}, [inverse](const Tensor& gy) {
-    return std::vector<Tensor>{permute(gy, inverse)};
-  });
+  autograd::record(y, "permute", {x},
+                   [inverse](const Tensor& gy) { return std::vector<Tensor>{permute(gy, inverse)}; });
   return y;
 }
 

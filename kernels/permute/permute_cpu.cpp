@@ -47,11 +47,20 @@ void permute_forward_cpu(const Tensor& x, const std::vector<int64_t>& dims, Tens
     permute_elements(static_cast<const E*>(x.data_ptr()), static_cast<E*>(y.data_ptr()), out_shape, permuted, n);
   };
   switch (dtype_size(x.dtype())) {
-    case 1: run(uint8_t{}); break;
-    case 2: run(uint16_t{}); break;
-    case 4: run(uint32_t{}); break;
-    case 8: run(uint64_t{}); break;
-    default: throw DTypeError(fmt::format("permute: unsupported element size of {}", x.describe()));
+    case 1:
+      run(uint8_t{});
+      break;
+    case 2:
+      run(uint16_t{});
+      break;
+    case 4:
+      run(uint32_t{});
+      break;
+    case 8:
+      run(uint64_t{});
+      break;
+    default:
+      throw DTypeError(fmt::format("permute: unsupported element size of {}", x.describe()));
   }
 }
 

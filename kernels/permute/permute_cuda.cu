@@ -55,15 +55,24 @@ void permute_forward_cuda(const Tensor& x, const std::vector<int64_t>& dims, Ten
   const auto launch = [&](auto tag) {
     using E = decltype(tag);
     permute_kernel<E><<<blocks_for(n), kThreads, 0, ctx.stream>>>(static_cast<const E*>(x.data_ptr()),
-                                                                   static_cast<E*>(y.data_ptr()), p, n);
+                                                                  static_cast<E*>(y.data_ptr()), p, n);
     XLM_CUDA_CHECK_LAUNCH();
   };
   switch (dtype_size(x.dtype())) {
-    case 1: launch(uint8_t{}); break;
-    case 2: launch(uint16_t{}); break;
-    case 4: launch(uint32_t{}); break;
-    case 8: launch(uint64_t{}); break;
-    default: throw DTypeError(fmt::format("permute: unsupported element size of {}", x.describe()));
+    case 1:
+      launch(uint8_t{});
+      break;
+    case 2:
+      launch(uint16_t{});
+      break;
+    case 4:
+      launch(uint32_t{});
+      break;
+    case 8:
+      launch(uint64_t{});
+      break;
+    default:
+      throw DTypeError(fmt::format("permute: unsupported element size of {}", x.describe()));
   }
 }
 
