@@ -159,7 +159,8 @@ TEST_CASE("matmul: CUDA matches the CPU on shapes larger than the harness's", "[
       const auto want = matmul(a64, b64, c.ta, c.tb).to_doubles();
       const auto got = matmul(a.to(Device::cuda(0)), b.to(Device::cuda(0)), c.ta, c.tb).to_doubles();
       const int64_t k = c.ta ? c.a[c.a.size() - 2] : c.a.back();
-      const double u = dtype == DType::f32 ? 1.0 / (1 << 23) : dtype == DType::bf16 ? 1.0 / 256 : 1.0 / 2048;
+      // f32: the GPU accumulates k terms in fp32 against an f64 reference: allow ~8 ulps (2^-23) per sqrt(k)
+      const double u = dtype == DType::f32 ? 1.0 / (1 << 20) : dtype == DType::bf16 ? 1.0 / 256 : 1.0 / 2048;
       INFO(dtype_name(dtype) << " a " << shape_str(c.a) << " b " << shape_str(c.b) << " k " << k);
       XLM_CHECK_CLOSE(got, want, u * std::sqrt(static_cast<double>(k)), 2 * u);
     }
