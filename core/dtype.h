@@ -1,7 +1,8 @@
 // Element types. f64 exists for the CPU reference and finite-difference
 // gradient checks; bf16/f16 are storage types on the CPU (converted here,
-// bit-exact with CUDA's __float2bfloat16_rn / __float2half_rn) and compute
-// types on the GPU.
+// bit-exact with CUDA's __float2bfloat16_rn / __float2half_rn for every
+// non-NaN value; NaN payloads may differ, kernels/cast canonicalises them)
+// and compute types on the GPU.
 #pragma once
 
 #include <cstddef>

@@ -53,9 +53,9 @@ XLM_HOST_DEVICE uint32_t philox_bits(uint64_t seed, uint64_t offset) {
   return r.v[offset & 3];
 }
 
-// cuRAND's curand_uniform mapping: (0, 1], never 0. Written as an explicit fused
-// multiply-add because nvcc contracts cuRAND's `x * 2^-32 + 2^-33` into one on the
-// device; the host then rounds identically.
+// cuRAND's curand_uniform mapping: (0, 1], never 0. float(x) * 2^-32 is exact,
+// so the fused form below rounds exactly like cuRAND's `x * 2^-32 + 2^-33`
+// whether or not a compiler contracts it.
 XLM_HOST_DEVICE float philox_uniform_from_bits(uint32_t x) {
   return fmaf(static_cast<float>(x), 2.3283064e-10f, 2.3283064e-10f / 2.0f);
 }
