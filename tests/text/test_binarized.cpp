@@ -190,6 +190,20 @@ TEST_CASE("binarized: every corruption is a FormatError naming the file", "[text
     CHECK_THAT(msg, Catch::StartsWith(path + ": ") && Catch::Contains(c.expect));
   }
   CHECK_THAT(open_error(dir.file("missing.xbin")), Catch::Contains("missing.xbin: cannot open"));
+
+  // A bit flip in every byte (bit at % 8) and every truncation is detected
+  // (FNV-1a steps are bijections, so one changed byte always changes the sum).
+  const std::string path = dir.file("flip.xbin");
+  int undetected = 0;
+  for (size_t at = 0; at < good.size(); ++at) {
+    std::string bytes = good;
+    bytes[at] = static_cast<char>(bytes[at] ^ (1 << (at % 8)));
+    write_text(path, bytes);
+    if (open_error(path).rfind(path + ": ", 0) != 0) ++undetected;
+    write_text(path, good.substr(0, at));
+    if (open_error(path).rfind(path + ": ", 0) != 0) ++undetected;
+  }
+  CHECK(undetected == 0);
 }
 
 TEST_CASE("binarized: a file built with another dictionary is refused", "[text]") {
