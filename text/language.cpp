@@ -53,7 +53,7 @@ Lists lists_for(Language lang) {
     case Language::es:
       return {"Sr Sra Srta Sres Sras D Dña Dr Dra Lic Ing Arq Prof Profa Excmo Excma Ilmo Ilma "
               "Rvdo Sto Sta Gral Cnel Cap Tte Avda Av Bco Cía Dpto Ed Pág Vol "
-              "aprox art atte aum cap cf cía dcha dpto ed ej etc fig izq máx mín pág párr "
+              "aprox art atte aum cap cf cía dcha doc dpto ed ej etc fig izq máx mín p pp pág párr "
               "pral pról ss sig tel vol vs "
               "ene feb mar abr may jun jul ago sep sept oct nov dic",
               "núm Núm nº"};
