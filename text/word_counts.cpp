@@ -70,15 +70,12 @@ void WordCounts::count_buffer(std::string_view text, uint64_t base, unsigned thr
   count_chunk(text, bounds[chunks.size() - 1], bounds.back(), base, chunks.back());
   for (auto& t : pool) t.join();
 
-  // Merge in chunk order into the running totals (words_ is keyed by a table
-  // rebuilt lazily: the merged table lives only during counting).
-  WordTable merged(words_.size() + chunks[0].counts.size());
-  for (size_t i = 0; i < words_.size(); ++i) merged.insert(words_[i].word);
+  // Merge in chunk order into the running totals over all files.
   for (ChunkCounts& chunk : chunks) {
     const auto& keys = chunk.table.words();
     for (size_t i = 0; i < keys.size(); ++i) {
       bool inserted = false;
-      const uint32_t idx = merged.insert(keys[i], &inserted);
+      const uint32_t idx = table_.insert(keys[i], &inserted);
       if (inserted) {
         words_.push_back({keys[i], 0});
         first_offset_.push_back(chunk.first[i]);
@@ -100,6 +97,7 @@ void WordCounts::finish() {
   words_.swap(sorted);
   first_offset_.clear();
   first_offset_.shrink_to_fit();
+  table_ = WordTable();
 }
 
 WordCounts WordCounts::from_files(const std::vector<std::string>& paths, unsigned threads,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "text/text_buffer.h"
+#include "text/word_table.h"
 
 #include <cstdint>
 #include <memory>
@@ -53,6 +54,7 @@ class WordCounts {
   std::vector<std::string> owned_texts_;
   std::vector<WordCount> words_;
   std::vector<uint64_t> first_offset_;  // parallel to words_ while counting
+  WordTable table_;                     // word -> index in words_ while counting
 };
 
 // "word count\n" per entry, in the given order (fastBPE's vocab format).
