@@ -33,6 +33,19 @@ std::vector<std::string> dedup_lines(const std::vector<std::string>& lines);
 // indices if n == 0 or n >= keys.size(). A stable, order-independent sample.
 std::vector<size_t> sample_indices(const std::vector<std::string>& keys, size_t n, uint64_t salt);
 
+// The items chosen by sample_indices over key(item), in their original order.
+template <typename T, typename KeyFn>
+std::vector<T> keep_sample(std::vector<T> items, size_t n, uint64_t salt, KeyFn key) {
+  if (n == 0 || items.size() <= n) return items;
+  std::vector<std::string> keys;
+  keys.reserve(items.size());
+  for (const auto& it : items) keys.push_back(key(it));
+  std::vector<T> out;
+  out.reserve(n);
+  for (size_t i : sample_indices(keys, n, salt)) out.push_back(std::move(items[i]));
+  return out;
+}
+
 // True if `s` is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF).
 bool is_valid_utf8(std::string_view s);
 

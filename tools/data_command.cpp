@@ -9,7 +9,9 @@
 #include "text/corpus_html.h"
 #include "text/corpus_layout.h"
 #include "text/corpus_split.h"
+#include "text/debian_index.h"
 #include "text/sha256.h"
+#include "tools/data_descriptions.h"
 #include "tools/debian_fetch.h"
 
 #include <CLI/CLI.hpp>
@@ -21,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -33,9 +36,12 @@ struct DebianOptions {
   std::string langs;
   std::string out;
   std::string cache;
+  std::string sources = "help,descriptions";
   size_t max_per_source = 0;
   double heldout_fraction = 0.03;
 };
+
+const char* kSources[] = {"help", "descriptions"};
 
 // Language code -> (LibreOffice help package, folder name under help/).
 const std::map<std::string, std::pair<std::string, std::string>>& help_packages() {
@@ -89,31 +95,33 @@ std::vector<text::KeyedText> help_segments(const DebPackage& pkg, const std::str
   return out;
 }
 
-template <typename T>
-std::vector<T> cap(std::vector<T> items, size_t n, uint64_t salt, const std::function<std::string(const T&)>& key) {
-  if (n == 0 || items.size() <= n) return items;
-  std::vector<std::string> keys;
-  keys.reserve(items.size());
-  for (const auto& it : items) keys.push_back(key(it));
-  std::vector<T> out;
-  for (size_t i : text::sample_indices(keys, n, salt)) out.push_back(std::move(items[i]));
-  return out;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-void run_debian(const DebianOptions& opt) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto langs = parse_langs(opt.langs);
-  if (!(opt.heldout_fraction >= 0.0 && opt.heldout_fraction <= 0.5))
-    throw ConfigError(fmt::format("--heldout {}: expected a fraction in [0, 0.5]", opt.heldout_fraction));
-  const std::string cache = opt.cache.empty() ? (fs::path(opt.out) / ".cache").string() : opt.cache;
-  fs::create_directories(fs::path(opt.out) / "mono");
-  fs::create_directories(fs::path(opt.out) / "para");
+std::vector<std::string> split_list(const std::string& spec) {
+  std::vector<std::string> out;
+  std::stringstream ss(spec);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty() && std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
+  }
+  return out;
+}
 
-  nlohmann::json sources = nlohmann::json::array();
+template <typename T>
+void append(std::map<std::string, std::vector<T>>& to, std::map<std::string, std::vector<T>>&& from) {
+  for (auto& [k, v] : from) {
+    auto& dst = to[k];
+    dst.insert(dst.end(), std::make_move_iterator(v.begin()), std::make_move_iterator(v.end()));
+  }
+}
+
+// LibreOffice help: pairs aligned by (page, element id), mono from every page.
+void add_help_source(const std::vector<std::string>& langs, const DebianOptions& opt, const std::string& cache,
+                     std::map<std::string, std::vector<text::AlignedPair>>& para,
+                     std::map<std::string, std::vector<text::MonoLine>>& mono, nlohmann::json& sources,
+                     std::chrono::steady_clock::time_point t0) {
   std::map<std::string, std::vector<text::KeyedText>> segs;  // lang -> help segments
   for (const auto& lg : langs) {
     const auto& [package, folder] = help_packages().at(lg);
@@ -129,24 +137,71 @@ void run_debian(const DebianOptions& opt) {
                        {"licence", "MPL-2.0"},
                        {"used_for", "LibreOffice help pages: parallel (aligned by page and element id) and mono"}});
   }
-
   const auto& en = segs.at("en");
-  std::map<std::string, std::vector<text::AlignedPair>> para;
-  std::map<std::string, std::vector<text::MonoLine>> mono;
-  const std::function<std::string(const text::AlignedPair&)> pair_key = [](const text::AlignedPair& p) {
-    return p.en + "\t" + p.xx;
-  };
-  const std::function<std::string(const text::MonoLine&)> mono_key = [](const text::MonoLine& m) { return m.text; };
+  const auto pair_key = [](const text::AlignedPair& p) { return p.en + "\t" + p.xx; };
+  const auto mono_key = [](const text::MonoLine& m) { return m.text; };
   for (const auto& lg : langs) {
     if (lg == "en") {
-      mono[lg] = cap(text::mono_lines(en, nullptr), opt.max_per_source, 2, mono_key);
+      mono[lg] = text::keep_sample(text::mono_lines(en, nullptr), opt.max_per_source, 2, mono_key);
       continue;
     }
-    para[lg] = cap(text::align_by_key(en, segs.at(lg)), opt.max_per_source, 1, pair_key);
-    mono[lg] = cap(text::mono_lines(segs.at(lg), &en), opt.max_per_source, 2, mono_key);
+    para[lg] = text::keep_sample(text::align_by_key(en, segs.at(lg)), opt.max_per_source, 1, pair_key);
+    mono[lg] = text::keep_sample(text::mono_lines(segs.at(lg), &en), opt.max_per_source, 2, mono_key);
+  }
+}
+
+void run_debian(const DebianOptions& opt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto langs = parse_langs(opt.langs);
+  const auto source_list = split_list(opt.sources);
+  for (const auto& s : source_list) {
+    if (std::none_of(std::begin(kSources), std::end(kSources), [&](const char* k) { return s == k; }))
+      throw ConfigError(fmt::format("--sources: unknown source '{}' (expected help, descriptions)", s));
+  }
+  if (source_list.empty()) throw ConfigError("--sources: expected at least one of help, descriptions");
+  const auto use = [&](const char* s) { return std::find(source_list.begin(), source_list.end(), s) != source_list.end(); };
+  if (!(opt.heldout_fraction >= 0.0 && opt.heldout_fraction <= 0.5))
+    throw ConfigError(fmt::format("--heldout {}: expected a fraction in [0, 0.5]", opt.heldout_fraction));
+  const std::string cache = opt.cache.empty() ? (fs::path(opt.out) / ".cache").string() : opt.cache;
+
+  nlohmann::json sources = nlohmann::json::array();
+  std::map<std::string, std::vector<text::AlignedPair>> para;
+  std::map<std::string, std::vector<text::MonoLine>> mono;
+  std::map<std::string, std::vector<std::string>> topics;
+  std::set<std::string> topic_test_lines;
+  if (use("help")) {
+    std::map<std::string, std::vector<text::AlignedPair>> p;
+    std::map<std::string, std::vector<text::MonoLine>> m;
+    add_help_source(langs, opt, cache, p, m, sources, t0);
+    append(para, std::move(p));
+    append(mono, std::move(m));
+  }
+  if (use("descriptions")) {
+    DescriptionCorpus d = build_description_corpus(langs, cache, opt.max_per_source);
+    fmt::print(stderr, "xlm data debian: package descriptions read ({:.1f}s)\n", seconds_since(t0));
+    append(para, std::move(d.para));
+    append(mono, std::move(d.mono));
+    for (auto& s : d.sources) sources.push_back(std::move(s));
+    topics = std::move(d.topics);
+    topic_test_lines = std::move(d.topic_test_lines);
+  }
+  // No topic test description may be pretraining text.
+  for (auto& [lg, pairs] : para) {
+    pairs.erase(std::remove_if(pairs.begin(), pairs.end(),
+                               [&](const text::AlignedPair& p) {
+                                 return topic_test_lines.count(p.en) || topic_test_lines.count(p.xx);
+                               }),
+                pairs.end());
+  }
+  for (auto& [lg, lines] : mono) {
+    lines.erase(std::remove_if(lines.begin(), lines.end(),
+                               [&](const text::MonoLine& m) { return topic_test_lines.count(m.text) > 0; }),
+                lines.end());
   }
 
-  const auto files = text::layout_corpus(para, mono, opt.heldout_fraction);
+  auto files = text::layout_corpus(para, mono, opt.heldout_fraction);
+  for (auto& [rel, lines] : topics) files[rel] = std::move(lines);
+  if (!topics.empty()) files["topics/labels.txt"] = text::topic_labels();
   nlohmann::json file_info = nlohmann::json::object();
   for (const auto& [rel, lines] : files) {
     std::string content;
@@ -154,16 +209,19 @@ void run_debian(const DebianOptions& opt) {
       content += l;
       content += '\n';
     }
-    write_file_atomically((fs::path(opt.out) / rel).string(), [&](std::ostream& os) { os << content; });
+    const fs::path path = fs::path(opt.out) / rel;
+    fs::create_directories(path.parent_path());
+    write_file_atomically(path.string(), [&](std::ostream& os) { os << content; });
     file_info[rel] = {{"lines", lines.size()}, {"sha256", text::sha256_hex(content)}};
   }
 
   nlohmann::json manifest = {
       {"command", "xlm data debian"},
       {"langs", langs},
+      {"sources_used", source_list},
       {"max_per_source", opt.max_per_source},
       {"heldout_fraction", opt.heldout_fraction},
-      {"split_rule", "fnv1a64+splitmix of the English side (mono: English counterpart if any) < f: test, < 2f: valid"},
+      {"split_rule", "hash of the English side (mono: English counterpart if any) < f: test, < 2f: valid"},
       {"sources", sources},
       {"files", file_info}};
   write_file_atomically((fs::path(opt.out) / "manifest.json").string(),
@@ -180,10 +238,12 @@ void add_data_command(CLI::App& app) {
   data->require_subcommand(1);
   auto opt = std::make_shared<DebianOptions>();
   auto* deb = data->add_subcommand(
-      "debian", "Parallel and monolingual text from Debian packages (LibreOffice help), in XLM's layout");
+      "debian", "Parallel, monolingual and topic-classification text from Debian packages, in XLM's layout");
   deb->add_option("--langs", opt->langs, "Comma-separated languages, en plus some of fr,de,es,it")->required();
   deb->add_option("--out", opt->out, "Output folder (mono/, para/, manifest.json)")->required();
   deb->add_option("--cache", opt->cache, "Where downloaded and extracted packages are kept (default OUT/.cache)");
+  deb->add_option("--sources", opt->sources, "Comma-separated sources: help (LibreOffice help), descriptions")
+      ->capture_default_str();
   deb->add_option("--max_per_source", opt->max_per_source,
                   "Keep at most N pairs per direction and N lines per language from each source, chosen by hash "
                   "(0 = all); used to cut the committed fixture");

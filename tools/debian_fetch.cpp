@@ -65,8 +65,8 @@ std::string shell_quote(std::string_view s) {
   return out;
 }
 
-std::string run_shell(const std::string& command) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+std::string run_shell(const std::string& command, bool with_stderr) {
+  FILE* pipe = ::popen((with_stderr ? command + " 2>&1" : command).c_str(), "r");
   if (!pipe) throw ConfigError(fmt::format("cannot start shell for: {}", command));
   std::string out;
   char buf[4096];

@@ -23,9 +23,10 @@ struct DebPackage {
 // Single-quotes `s` for /bin/sh.
 std::string shell_quote(std::string_view s);
 
-// Runs `command` through /bin/sh, returns its stdout; throws ConfigError
-// quoting the command and its output tail if it exits non-zero.
-std::string run_shell(const std::string& command);
+// Runs `command` through /bin/sh, returns its stdout (and stderr too when
+// `with_stderr`); throws ConfigError quoting the command and its output tail
+// if it exits non-zero.
+std::string run_shell(const std::string& command, bool with_stderr = true);
 
 // Downloads `package` into <cache>/debs (unless a .deb of it is already
 // there) and extracts it into <cache>/extract/<name>_<sha prefix> (unless
