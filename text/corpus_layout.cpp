@@ -58,6 +58,24 @@ std::vector<MonoLine> mono_lines(const std::vector<KeyedText>& segs, const std::
   return out;
 }
 
+std::vector<AlignedPair> dedup_pairs(std::vector<AlignedPair> pairs) {
+  std::unordered_set<std::string> seen;
+  std::vector<AlignedPair> out;
+  for (auto& p : pairs) {
+    if (seen.insert(p.en + '\n' + p.xx).second) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<MonoLine> dedup_mono(std::vector<MonoLine> lines) {
+  std::unordered_set<std::string> seen;
+  std::vector<MonoLine> out;
+  for (auto& l : lines) {
+    if (seen.insert(l.text).second) out.push_back(std::move(l));
+  }
+  return out;
+}
+
 std::string para_name(std::string_view a, std::string_view b) {
   return a < b ? std::string(a) + "-" + std::string(b) : std::string(b) + "-" + std::string(a);
 }
@@ -65,17 +83,58 @@ std::string para_name(std::string_view a, std::string_view b) {
 std::map<std::string, std::vector<std::string>> layout_corpus(
     const std::map<std::string, std::vector<AlignedPair>>& para,
     const std::map<std::string, std::vector<MonoLine>>& mono, double heldout_fraction) {
+  // Union-find over (language, text) nodes: a pair links its two sides, a mono
+  // line links to its English split key. A component goes to one split, chosen
+  // by hashing its smallest node, so a text is never both held out and trained on.
+  std::unordered_map<std::string, size_t> node_id;
+  std::vector<size_t> parent;
+  std::vector<const std::string*> name;
+  auto node = [&](const std::string& lang, const std::string& text) {
+    const auto [it, fresh] = node_id.emplace(lang + '\x1f' + text, parent.size());
+    if (fresh) {
+      parent.push_back(parent.size());
+      name.push_back(&it->first);
+    }
+    return it->second;
+  };
+  auto find = [&](size_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  auto unite = [&](size_t a, size_t b) {
+    a = find(a);
+    b = find(b);
+    if (a != b) parent[a] = b;
+  };
+  for (const auto& [xx, pairs] : para) {
+    for (const auto& p : pairs) unite(node("en", p.en), node(xx, p.xx));
+  }
+  for (const auto& [lang, lines] : mono) {
+    for (const auto& l : lines) {
+      const size_t n = node(lang, l.text);
+      if (l.split_key != l.text || lang == "en") unite(n, node("en", l.split_key));
+    }
+  }
+  std::vector<const std::string*> smallest(parent.size(), nullptr);
+  for (size_t i = 0; i < parent.size(); ++i) {
+    const size_t r = find(i);
+    if (!smallest[r] || *name[i] < *smallest[r]) smallest[r] = name[i];
+  }
+  auto split_for = [&](const std::string& lang, const std::string& text) {
+    return split_name(split_of(*smallest[find(node_id.at(lang + '\x1f' + text))], heldout_fraction));
+  };
+
   std::map<std::string, std::vector<std::string>> files;
   for (const auto& [xx, pairs] : para) {
-    const std::string name = para_name("en", xx);
+    const std::string name_ = para_name("en", xx);
     for (Split sp : kSplits) {
-      files["para/" + std::string(split_name(sp)) + "." + name + ".en"];
-      files["para/" + std::string(split_name(sp)) + "." + name + "." + xx];
+      files["para/" + std::string(split_name(sp)) + "." + name_ + ".en"];
+      files["para/" + std::string(split_name(sp)) + "." + name_ + "." + xx];
     }
     std::unordered_set<std::string> seen;
     for (const auto& p : pairs) {
       if (!seen.insert(p.en + '\n' + p.xx).second) continue;
-      const std::string stem = "para/" + std::string(split_name(split_of(p.en, heldout_fraction))) + "." + name;
+      const std::string stem = "para/" + std::string(split_for("en", p.en)) + "." + name_;
       files[stem + ".en"].push_back(p.en);
       files[stem + "." + xx].push_back(p.xx);
     }
@@ -85,7 +144,7 @@ std::map<std::string, std::vector<std::string>> layout_corpus(
     std::unordered_set<std::string_view> seen;
     for (const auto& l : lines) {
       if (!seen.insert(l.text).second) continue;
-      files["mono/" + std::string(split_name(split_of(l.split_key, heldout_fraction))) + "." + lang].push_back(l.text);
+      files["mono/" + std::string(split_for(lang, l.text)) + "." + lang].push_back(l.text);
     }
   }
   return files;

@@ -41,14 +41,21 @@ struct MonoLine {
 // itself) each line is its own split key.
 std::vector<MonoLine> mono_lines(const std::vector<KeyedText>& segs, const std::vector<KeyedText>* english);
 
+// Exact duplicates removed, first occurrence kept (pairs: same en and xx;
+// mono: same text). Used before sampling so a sample of n has n distinct items.
+std::vector<AlignedPair> dedup_pairs(std::vector<AlignedPair> pairs);
+std::vector<MonoLine> dedup_mono(std::vector<MonoLine> lines);
+
 // XLM's pair name: the two codes in alphabetical order, "de-en", "en-fr".
 std::string para_name(std::string_view a, std::string_view b);
 
 // Relative path -> lines for mono/{split}.{lg} and para/{split}.{l1}-{l2}.{lg}.
 // `para` maps xx -> en-xx pairs, `mono` maps lang -> lines. Exact duplicates
-// (same pair / same line) are removed keeping the first; the split of a pair
-// is split_of(en text), of a mono line split_of(split_key). Every split file
-// of every language and pair is present, possibly empty.
+// (same pair / same line) are removed keeping the first. Splits go by
+// connected component: texts linked by a pair, or a mono line and its split
+// key, share one split (split_of of the component's smallest member), so no
+// held-out text of any language is also in a train file. Every split file of
+// every language and pair is present, possibly empty.
 std::map<std::string, std::vector<std::string>> layout_corpus(
     const std::map<std::string, std::vector<AlignedPair>>& para,
     const std::map<std::string, std::vector<MonoLine>>& mono, double heldout_fraction);

@@ -1,9 +1,8 @@
 // Deterministic dedup, sampling and train/valid/test assignment for corpora.
 // Everything is decided by a hash of the text (FNV-1a 64), never by input
 // order or a random generator, so that rebuilding from the same packages
-// gives byte-identical files, and so that one English sentence lands in the
-// same split in every file it appears in (mono.en, en-fr, de-en, ...): a test
-// sentence or its translation is never training text elsewhere.
+// gives byte-identical files; corpus_layout builds on it so that a sentence
+// lands in the same split in every file it appears in (mono.en, en-fr, de-en).
 #pragma once
 
 #include <cstdint>

@@ -142,11 +142,11 @@ void add_help_source(const std::vector<std::string>& langs, const DebianOptions&
   const auto mono_key = [](const text::MonoLine& m) { return m.text; };
   for (const auto& lg : langs) {
     if (lg == "en") {
-      mono[lg] = text::keep_sample(text::mono_lines(en, nullptr), opt.max_per_source, 2, mono_key);
+      mono[lg] = text::keep_sample(text::dedup_mono(text::mono_lines(en, nullptr)), opt.max_per_source, 2, mono_key);
       continue;
     }
-    para[lg] = text::keep_sample(text::align_by_key(en, segs.at(lg)), opt.max_per_source, 1, pair_key);
-    mono[lg] = text::keep_sample(text::mono_lines(segs.at(lg), &en), opt.max_per_source, 2, mono_key);
+    para[lg] = text::keep_sample(text::dedup_pairs(text::align_by_key(en, segs.at(lg))), opt.max_per_source, 1, pair_key);
+    mono[lg] = text::keep_sample(text::dedup_mono(text::mono_lines(segs.at(lg), &en)), opt.max_per_source, 2, mono_key);
   }
 }
 

@@ -75,9 +75,9 @@ DescriptionCorpus build_description_corpus(const std::vector<std::string>& langs
         mono.push_back({std::move(s), std::move(key)});
       }
     }
-    out.mono[lg] = text::keep_sample(std::move(mono), max_per_source, 2, [](const text::MonoLine& m) { return m.text; });
+    out.mono[lg] = text::keep_sample(text::dedup_mono(std::move(mono)), max_per_source, 2, [](const text::MonoLine& m) { return m.text; });
     if (lg != "en")
-      out.para[lg] = text::keep_sample(std::move(pairs), max_per_source, 1, [](const text::AlignedPair& p) { return p.en + "\t" + p.xx; });
+      out.para[lg] = text::keep_sample(text::dedup_pairs(std::move(pairs)), max_per_source, 1, [](const text::AlignedPair& p) { return p.en + "\t" + p.xx; });
   }
   return out;
 }

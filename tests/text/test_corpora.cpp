@@ -186,3 +186,37 @@ TEST_CASE("is_valid_utf8 accepts well-formed text and rejects malformed bytes", 
   CHECK_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // > U+10FFFF
   CHECK_FALSE(is_valid_utf8("\xFF"));
 }
+
+TEST_CASE("dedup_pairs and dedup_mono keep first occurrences", "[text][corpora]") {
+  const auto pairs = dedup_pairs({{"a", "x"}, {"a", "y"}, {"a", "x"}, {"b", "x"}});
+  REQUIRE(pairs.size() == 3);
+  CHECK(pairs[1].xx == "y");
+  const auto mono = dedup_mono({{"a", "k1"}, {"b", "k2"}, {"a", "k3"}});
+  REQUIRE(mono.size() == 2);
+  CHECK(mono[0].split_key == "k1");
+}
+
+TEST_CASE("layout_corpus: a translation shared by two English sentences stays in one split", "[text][corpora]") {
+  std::map<std::string, std::vector<AlignedPair>> para;
+  std::map<std::string, std::vector<MonoLine>> mono;
+  for (int i = 0; i < 300; ++i) {
+    // "Remarque i" translates both "Note i" and "Remark i": all four texts must share a split.
+    para["fr"].push_back({"Note " + std::to_string(i), "Remarque " + std::to_string(i)});
+    para["fr"].push_back({"Remark " + std::to_string(i), "Remarque " + std::to_string(i)});
+    mono["en"].push_back({"Remark " + std::to_string(i), "Remark " + std::to_string(i)});
+  }
+  const auto files = layout_corpus(para, mono, 0.2);
+  std::set<std::string> train(files.at("para/train.en-fr.fr").begin(), files.at("para/train.en-fr.fr").end());
+  train.insert(files.at("mono/train.en").begin(), files.at("mono/train.en").end());
+  train.insert(files.at("para/train.en-fr.en").begin(), files.at("para/train.en-fr.en").end());
+  size_t heldout = 0;
+  for (const char* f : {"para/test.en-fr.fr", "para/valid.en-fr.fr", "para/test.en-fr.en", "mono/test.en",
+                        "mono/valid.en"}) {
+    for (const auto& l : files.at(f)) {
+      CHECK(train.count(l) == 0);
+      ++heldout;
+    }
+  }
+  CHECK(heldout > 100);
+  CHECK(files.at("para/test.en-fr.en").size() % 2 == 0);  // both English sides of a component move together
+}
