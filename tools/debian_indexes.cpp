@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -61,8 +62,20 @@ std::vector<IndexFile> fetch_indexes(const std::vector<std::string>& langs, cons
   for (const auto& n : needles(langs)) missing = missing || find_index(lists, n).empty();
   if (missing) {
     fs::create_directories(lists / "partial");
+    // Ask for the languages already cached too: apt-get update deletes the lists it was not asked for.
+    std::vector<std::string> wanted = langs;
+    if (fs::is_directory(lists)) {
+      for (const auto& e : fs::directory_iterator(lists)) {
+        const std::string name = e.path().filename().string();
+        const size_t at = name.find("_main_i18n_Translation-");
+        if (at == std::string::npos) continue;
+        std::string lg = name.substr(at + 23);
+        lg = lg.substr(0, lg.find('.'));
+        if (!lg.empty() && std::find(wanted.begin(), wanted.end(), lg) == wanted.end()) wanted.push_back(lg);
+      }
+    }
     std::string languages;
-    for (const auto& lg : langs) languages += (languages.empty() ? "" : ",") + lg;
+    for (const auto& lg : wanted) languages += (languages.empty() ? "" : ",") + lg;
     run_shell(fmt::format("apt-get update -q -o Dir::State::Lists={} -o Acquire::Languages={}",
                           shell_quote(fs::absolute(lists).string()), shell_quote(languages)));
   }
