@@ -2,7 +2,8 @@
 // other network access), written in XLM's file layout. The steps are split
 // so that everything that decides content is a tested pure function in
 // text/ (extraction, alignment, dedup, splits); this file does the I/O:
-// fetch packages, walk the help pages, write files and a manifest that
+// fetch packages, walk the help pages (package descriptions and topics: see
+// data_descriptions.cpp), write files and a manifest that
 // records exactly which package versions and bytes produced which outputs.
 #include "core/atomic_file.h"
 #include "core/error.h"
