@@ -12,8 +12,9 @@
 
 namespace xlm::text {
 
-// FNV-1a 64-bit of `s`, starting from `seed` mixed into the offset basis.
-uint64_t fnv1a64(std::string_view s, uint64_t seed = 0);
+// Hash for deterministic splits and samples: FNV-1a 64 of `s` (text/dictionary.h)
+// from an offset basis mixed with `seed`, then a splitmix64 avalanche.
+uint64_t keyed_hash(std::string_view s, uint64_t seed = 0);
 
 enum class Split { kTrain, kValid, kTest };
 

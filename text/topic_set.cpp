@@ -14,7 +14,7 @@ constexpr uint64_t kTopicSalt = 3;
 constexpr uint64_t kCapSalt = 5;
 
 double unit_hash(const std::string& key, uint64_t salt) {
-  return static_cast<double>(fnv1a64(key, salt) >> 11) * (1.0 / 9007199254740992.0);
+  return static_cast<double>(keyed_hash(key, salt) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 struct Item {
@@ -36,7 +36,7 @@ void emit(std::vector<Item> items, size_t cap, const std::string& stem,
   }
   // Interleave classes deterministically: order by hash of md5.
   std::sort(chosen.begin(), chosen.end(), [](const Item* a, const Item* b) {
-    const uint64_t ha = fnv1a64(a->md5, kCapSalt + 1), hb = fnv1a64(b->md5, kCapSalt + 1);
+    const uint64_t ha = keyed_hash(a->md5, kCapSalt + 1), hb = keyed_hash(b->md5, kCapSalt + 1);
     return ha != hb ? ha < hb : a->md5 < b->md5;
   });
   for (const Item* it : chosen) {

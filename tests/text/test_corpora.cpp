@@ -115,7 +115,7 @@ TEST_CASE("split_of is deterministic and close to the requested fraction", "[tex
   CHECK(counts[static_cast<int>(Split::kValid)] < 1150);
   CHECK_THROWS_AS(split_of("x", 0.7), xlm::ConfigError);
   CHECK(std::string(split_name(Split::kValid)) == "valid");
-  CHECK(fnv1a64("") != fnv1a64("", 1));
+  CHECK(keyed_hash("") != keyed_hash("", 1));
 }
 
 TEST_CASE("dedup_lines and sample_indices are order-stable", "[text][corpora]") {
