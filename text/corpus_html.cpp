@@ -2,6 +2,8 @@
 // corpus_html.h for the rules it implements.
 #include "text/corpus_html.h"
 
+#include "text/utf8.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -108,24 +110,6 @@ bool is_inline(const std::string& name) {
   return std::any_of(std::begin(kInline), std::end(kInline), [&](const char* v) { return name == v; });
 }
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // Decodes the reference body between '&' and ';'; nullopt if unknown/invalid.
 std::optional<std::string> decode_one(std::string_view body) {
   if (body == "amp") return std::string("&");
@@ -149,7 +133,8 @@ std::optional<std::string> decode_one(std::string_view body) {
   }
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
   std::string out;
-  append_utf8(out, cp == 0xA0 ? 0x20 : cp);
+  const char32_t c = cp == 0xA0 ? 0x20 : static_cast<char32_t>(cp);
+  utf8_append(std::u32string_view(&c, 1), out);
   return out;
 }
 
