@@ -15,6 +15,9 @@ namespace xlm::text {
 class SplitMix64 {
  public:
   explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  // The whole generator is one word: saving state() and constructing from it
+  // later resumes the same sequence (checkpoints rely on this).
+  uint64_t state() const { return state_; }
   uint64_t next();
   uint64_t below(uint64_t bound);  // uniform in [0, bound), bound > 0
 

@@ -292,3 +292,11 @@ TEST_CASE("parallel: deterministic shuffles, disjoint ranks, resume", "[text]") 
   stream_cursor.kind = "stream";
   CHECK_THROWS_AS(resumed.restore(stream_cursor), ConfigError);
 }
+
+TEST_CASE("SplitMix64 resumes from its saved state", "[text][shuffle]") {
+  xlm::text::SplitMix64 a(1234);
+  for (int i = 0; i < 5; ++i) a.next();
+  xlm::text::SplitMix64 b(a.state());
+  for (int i = 0; i < 10; ++i) REQUIRE(a.next() == b.next());
+  REQUIRE(a.state() == b.state());
+}
