@@ -1,0 +1,25 @@
+// LayerNorm module over the fused layer_norm op.
+#include "nn/layer_norm_layer.h"
+
+#include "kernels/layer_norm/layer_norm.h"
+
+namespace xlm::nn {
+
+LayerNormLayer LayerNormLayer::create(int64_t dim, double eps, DType dtype, Device device) {
+  LayerNormLayer ln;
+  ln.weight = Tensor::full({dim}, 1.0, dtype, device);
+  ln.bias = Tensor::zeros({dim}, dtype, device);
+  ln.weight.set_requires_grad(true);
+  ln.bias.set_requires_grad(true);
+  ln.eps = eps;
+  return ln;
+}
+
+Tensor LayerNormLayer::forward(const Tensor& x) const { return layer_norm(x, weight, bias, eps); }
+
+void LayerNormLayer::collect(const std::string& name, NamedTensors& out) const {
+  out.emplace_back(name + ".weight", weight);
+  out.emplace_back(name + ".bias", bias);
+}
+
+}  // namespace xlm::nn
