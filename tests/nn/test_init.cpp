@@ -74,7 +74,7 @@ TEST_CASE("nn: init is deterministic per seed, per name, and the same in f32 and
         Linear::create("attentions.0.k_lin", 8, 8, 1, DType::f32, Device::cpu()).weight.to_doubles());
 }
 
-TEST_CASE("nn: InitRng uniforms lie in (0, 1] with mean 1/2", "[nn][init]") {
+TEST_CASE("nn: InitRng uniforms satisfy 0 < u <= 1 with mean 1/2", "[nn][init]") {
   InitRng rng(7, init_stream_id("x"));
   double sum = 0;
   for (int i = 0; i < 20000; ++i) {
