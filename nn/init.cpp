@@ -32,7 +32,8 @@ double InitRng::normal() {
   }
   const double u1 = uniform(), u2 = uniform();
   const double radius = std::sqrt(-2.0 * std::log(u1));
-  const double angle = 2.0 * M_PI * u2;
+  constexpr double kTwoPi = 6.283185307179586476925;
+  const double angle = kTwoPi * u2;
   spare_ = radius * std::sin(angle);
   has_spare_ = true;
   return radius * std::cos(angle);
