@@ -15,7 +15,7 @@
 //                       s = lr_shrink^i, t_curr = t - (start of period i), t_i = its length.
 #pragma once
 
-#include "nn/optimizer_spec.h"
+#include "nn/optimizer_parse.h"
 
 #include <cstdint>
 

@@ -18,7 +18,7 @@
 
 #include "nn/lr_schedule.h"
 #include "nn/named_tensors.h"
-#include "nn/optimizer_spec.h"
+#include "nn/optimizer_parse.h"
 
 #include <nlohmann/json.hpp>
 
