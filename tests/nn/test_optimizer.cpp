@@ -258,3 +258,39 @@ TEST_CASE("optimizer: load_state names what is wrong and changes nothing", "[nn]
   XLM_CHECK_CLOSE(target.state()[0].second.to_doubles(), source.state()[0].second.to_doubles(), 1e-8, 0);
   CHECK_FALSE(target.state()[1].second.same_data(tensors["exp_avg_sq.w"]));
 }
+
+TEST_CASE("adam and sgd updates: CUDA matches the CPU", "[nn][optimizer][cuda]") {
+  XLM_REQUIRE_GPU();
+  for (const char* text : {"adam_inverse_sqrt,lr=0.01,warmup_updates=2,weight_decay=0.1", "sgd,lr=0.1,weight_decay=0.01"}) {
+    INFO(text);
+    const OptimizerSpec spec = parse_optimizer_spec(text);
+    NamedTensors cpu, gpu;
+    for (int64_t n : {1, 257, 70001}) {
+      std::vector<double> v(n);
+      for (int64_t i = 0; i < n; ++i) v[i] = std::cos(0.11 * i + n);
+      Tensor c = param(v, DType::f32);
+      Tensor g = Tensor::from_doubles(v, {n}, DType::f32, Device::cuda(0));
+      g.set_requires_grad(true);
+      cpu.emplace_back("p" + std::to_string(n), c);
+      gpu.emplace_back("p" + std::to_string(n), g);
+    }
+    Optimizer opt_cpu(spec, cpu), opt_gpu(spec, gpu);
+    for (int s = 0; s < 3; ++s) {
+      for (size_t i = 0; i < cpu.size(); ++i) {
+        std::vector<double> g(cpu[i].second.numel());
+        for (size_t e = 0; e < g.size(); ++e) g[e] = std::sin(0.5 * s + 0.03 * e);
+        give_grad(cpu[i].second, g);
+        gpu[i].second.set_grad(Tensor::from_doubles(g, cpu[i].second.shape(), DType::f32, Device::cuda(0)));
+      }
+      opt_cpu.step();
+      opt_gpu.step();
+    }
+    for (size_t i = 0; i < cpu.size(); ++i)
+      XLM_CHECK_CLOSE(gpu[i].second.to_doubles(), cpu[i].second.to_doubles(), 1e-6, 1e-5);
+    const NamedTensors sc = opt_cpu.state(), sg = opt_gpu.state();
+    for (size_t i = 0; i < sc.size(); ++i) {
+      CHECK(sg[i].second.device().is_cuda());
+      XLM_CHECK_CLOSE(sg[i].second.to_doubles(), sc[i].second.to_doubles(), 1e-7, 1e-5);
+    }
+  }
+}
