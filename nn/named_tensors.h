@@ -1,6 +1,7 @@
-// Named tensors in a fixed order: how modules list their parameters and how
-// model.safetensors and checkpoints see them. A vector (not a map) because
-// the order is part of the contract (XLM's state_dict order).
+// NamedTensors: an ordered list of (name, tensor) pairs. The model hands its
+// parameters to the optimizer and to checkpoints in this form: a vector, not a
+// map, because the order is part of the contract (a fixed parameter order
+// makes updates, gradient buckets and files deterministic).
 #pragma once
 
 #include "core/tensor.h"

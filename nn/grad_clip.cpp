@@ -1,0 +1,94 @@
+// Global-norm clipping: gradients are grouped by device so each backend sees
+// one device's tensors and a CUDA device synchronises once per call, then the
+// per-device sums of squares are added in double.
+#include "nn/grad_clip.h"
+
+#include "core/autograd.h"
+#include "core/dispatch.h"
+#include "kernels/backend.h"
+
+#include <cmath>
+#include <map>
+
+namespace xlm::nn {
+
+namespace {
+
+// Gradients by device: key -1 is the CPU, k >= 0 is cuda:k.
+std::map<int, std::vector<Tensor>> grads_by_device(const NamedTensors& params) {
+  std::map<int, std::vector<Tensor>> groups;
+  for (const auto& [name, p] : params) {
+    if (!p.defined()) continue;
+    const Tensor g = p.grad();
+    if (!g.defined() || g.numel() == 0) continue;
+    check_floating(g, "clip_grad_norm", name.c_str());
+    groups[g.device().is_cuda() ? g.device().index : -1].push_back(g);
+  }
+  return groups;
+}
+
+double sum_squares(int device, const std::vector<Tensor>& grads) {
+  if (device < 0) return grad_sum_squares_cpu(grads);
+#if XLM_WITH_CUDA
+  return grad_sum_squares_cuda(grads);
+#else
+  no_cuda_backend("clip_grad_norm");
+#endif
+}
+
+void scale(int device, const std::vector<Tensor>& grads, double coef) {
+  if (device < 0) return scale_grads_cpu(grads, coef);
+#if XLM_WITH_CUDA
+  scale_grads_cuda(grads, coef);
+#else
+  no_cuda_backend("clip_grad_norm");
+#endif
+}
+
+double norm_of(const std::map<int, std::vector<Tensor>>& groups) {
+  double total = 0;
+  for (const auto& [device, grads] : groups) total += sum_squares(device, grads);
+  return std::sqrt(total);
+}
+
+}  // namespace
+
+double grad_sum_squares_cpu(const std::vector<Tensor>& grads) {
+  double total = 0;
+  for (const Tensor& g : grads) {
+    XLM_DISPATCH_CPU_FLOAT(g.dtype(), "clip_grad_norm", [&](auto tag) {
+      using T = decltype(tag);
+      const T* x = static_cast<const T*>(g.data_ptr());  // (n,)
+      const int64_t n = g.numel();
+      for (int64_t i = 0; i < n; ++i) total += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+    });
+  }
+  return total;
+}
+
+void scale_grads_cpu(const std::vector<Tensor>& grads, double coef) {
+  for (const Tensor& g : grads) {
+    XLM_DISPATCH_CPU_FLOAT(g.dtype(), "clip_grad_norm", [&](auto tag) {
+      using T = decltype(tag);
+      T* x = static_cast<T*>(g.data_ptr());  // (n,)
+      const T c = static_cast<T>(coef);
+      const int64_t n = g.numel();
+      for (int64_t i = 0; i < n; ++i) x[i] = x[i] * c;
+    });
+  }
+}
+
+double grad_norm(const NamedTensors& params) { return norm_of(grads_by_device(params)); }
+
+double clip_grad_norm(const NamedTensors& params, double max_norm) {
+  autograd::NoGradGuard no_grad;
+  const auto groups = grads_by_device(params);
+  const double norm = norm_of(groups);
+  if (!(max_norm > 0) || !std::isfinite(norm)) return norm;
+  const double coef = max_norm / (norm + 1e-6);
+  if (coef < 1)
+    for (const auto& [device, grads] : groups) scale(device, grads, coef);
+  return norm;
+}
+
+}  // namespace xlm::nn
