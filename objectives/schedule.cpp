@@ -2,6 +2,8 @@
 #include "objectives/schedule.h"
 
 #include "core/error.h"
+
+#include <fmt/ranges.h>
 #include "objectives/parse_number.h"
 #include "objectives/random.h"
 

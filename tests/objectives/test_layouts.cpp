@@ -7,6 +7,7 @@
 #include "objectives/clm.h"
 #include "objectives/mlm.h"
 #include "objectives/pair_layout.h"
+#include "objectives/pair_step.h"
 #include "text/shuffle.h"
 
 #include <catch2/catch.hpp>
@@ -150,4 +151,26 @@ TEST_CASE("mlm on a stream: whole rows, langs filled, masks replay from the stat
     CHECK(targets[i] == tokens[static_cast<size_t>(index[i])]);
   }
   CHECK_FALSE(mlm_stream_batch(stream_2x5(), 2, 1, options(), a).langs.defined());
+}
+
+TEST_CASE("pair steps: sorted dataset, the step's order in the row", "[objectives]") {
+  const std::vector<std::string> id2lang = {"de", "en", "fr"};
+  const Step forward{"en", "fr"}, backward{"fr", "en"};
+  CHECK(dataset_pair(forward).l1 == "en");
+  CHECK(dataset_pair(backward).l1 == "en");
+  CHECK(dataset_pair(backward).l2 == "fr");
+  const PairSides f = pair_sides(forward, id2lang);
+  CHECK_FALSE(f.swap);
+  CHECK(f.first_lang == 1);
+  CHECK(f.second_lang == 2);
+  const PairSides b = pair_sides(backward, id2lang);
+  CHECK(b.swap);
+  CHECK(b.first_lang == 2);
+  CHECK(b.second_lang == 1);
+  // fr-en on the en-fr dataset: the French side (x2) first, tagged fr.
+  const LmBatch row = concat_pair(two_pairs(), b);
+  CHECK(row.words.to_vector<int64_t>()[1] == 40);
+  CHECK(row.langs.to_vector<int64_t>()[0] == 2);
+  CHECK_THROWS_AS(pair_sides(Step{"en", ""}, id2lang), ConfigError);
+  CHECK_THROWS_AS(pair_sides(Step{"en", "it"}, id2lang), ConfigError);
 }
