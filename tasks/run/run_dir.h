@@ -44,7 +44,9 @@ std::optional<nlohmann::json> read_resolved_config(const std::string& run_dir);
 
 // While alive, everything written to `stream` (std::cout by default) is also
 // appended to the file at `path` (flushed at each newline); the destructor puts the
-// stream back. FormatError naming the file if it cannot be opened.
+// stream back. Only output through the stream is copied (printf/fmt::print to the
+// stdout FILE* are not), so the trainer prints its lines with std::cout.
+// FormatError naming the file if it cannot be opened.
 class Tee {
  public:
   explicit Tee(const std::string& path, std::ostream& stream);
