@@ -3,7 +3,7 @@
 // so that everything that decides content is a tested pure function in
 // text/ (extraction, alignment, dedup, splits); this file does the I/O:
 // fetch packages, walk the help pages (package descriptions and topics: see
-// data_descriptions.cpp), write files and a manifest that
+// data_descriptions.cpp; man pages: data_manpages.cpp), write files and a manifest that
 // records exactly which package versions and bytes produced which outputs.
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -13,6 +13,7 @@
 #include "text/debian_index.h"
 #include "text/sha256.h"
 #include "tools/data_descriptions.h"
+#include "tools/data_manpages.h"
 #include "tools/debian_fetch.h"
 
 #include <CLI/CLI.hpp>
@@ -37,12 +38,12 @@ struct DebianOptions {
   std::string langs;
   std::string out;
   std::string cache;
-  std::string sources = "help,descriptions";
+  std::string sources = "help,descriptions,man";
   size_t max_per_source = 0;
   double heldout_fraction = 0.03;
 };
 
-const char* kSources[] = {"help", "descriptions"};
+const char* kSources[] = {"help", "descriptions", "man"};
 
 // Language code -> (LibreOffice help package, folder name under help/).
 const std::map<std::string, std::pair<std::string, std::string>>& help_packages() {
@@ -157,9 +158,9 @@ void run_debian(const DebianOptions& opt) {
   const auto source_list = split_list(opt.sources);
   for (const auto& s : source_list) {
     if (std::none_of(std::begin(kSources), std::end(kSources), [&](const char* k) { return s == k; }))
-      throw ConfigError(fmt::format("--sources: unknown source '{}' (expected help, descriptions)", s));
+      throw ConfigError(fmt::format("--sources: unknown source '{}' (expected help, descriptions, man)", s));
   }
-  if (source_list.empty()) throw ConfigError("--sources: expected at least one of help, descriptions");
+  if (source_list.empty()) throw ConfigError("--sources: expected at least one of help, descriptions, man");
   const auto use = [&](const char* s) { return std::find(source_list.begin(), source_list.end(), s) != source_list.end(); };
   if (!(opt.heldout_fraction >= 0.0 && opt.heldout_fraction <= 0.5))
     throw ConfigError(fmt::format("--heldout {}: expected a fraction in [0, 0.5]", opt.heldout_fraction));
@@ -176,6 +177,18 @@ void run_debian(const DebianOptions& opt) {
     add_help_source(langs, opt, cache, p, m, sources, t0);
     append(para, std::move(p));
     append(mono, std::move(m));
+  }
+  if (use("man")) {
+    ManCorpus m = build_man_corpus(langs, cache, opt.max_per_source);
+    for (const auto& [lg, n] : m.pages) {
+      fmt::print(stderr, "xlm data debian: man pages {}: {} pages{}\n", lg, n,
+                 lg == "en" ? std::string() : fmt::format(", {} with an English original, {} pairs", m.paired_pages[lg],
+                                                          m.para[lg].size()));
+    }
+    fmt::print(stderr, "xlm data debian: man pages read ({:.1f}s)\n", seconds_since(t0));
+    append(para, std::move(m.para));
+    append(mono, std::move(m.mono));
+    for (auto& s : m.sources) sources.push_back(std::move(s));
   }
   if (use("descriptions")) {
     DescriptionCorpus d = build_description_corpus(langs, cache, opt.max_per_source);
@@ -243,7 +256,7 @@ void add_data_command(CLI::App& app) {
   deb->add_option("--langs", opt->langs, "Comma-separated languages, en plus some of fr,de,es,it")->required();
   deb->add_option("--out", opt->out, "Output folder (mono/, para/, manifest.json)")->required();
   deb->add_option("--cache", opt->cache, "Where downloaded and extracted packages are kept (default OUT/.cache)");
-  deb->add_option("--sources", opt->sources, "Comma-separated sources: help (LibreOffice help), descriptions")
+  deb->add_option("--sources", opt->sources, "Comma-separated sources: help (LibreOffice help), descriptions, man (translated man pages)")
       ->capture_default_str();
   deb->add_option("--max_per_source", opt->max_per_source,
                   "Keep at most N pairs per direction and N lines per language from each source, chosen by hash "
