@@ -27,7 +27,7 @@ void check_component(const std::string& flag, const std::string& value, bool all
 
 const std::vector<std::string>& exp_id_ignored_keys() {
   static const std::vector<std::string> keys = {"dump_path",     "exp_name",     "exp_id",     "reload_checkpoint",
-                                                "max_epoch",     "save_periodic", "log_interval", "local_rank",
+                                                "max_epoch",     "save_periodic", "log_every", "local_rank",
                                                 "master_port",   "command"};
   return keys;
 }

@@ -20,7 +20,7 @@ namespace xlm::tasks {
 // Keys left out of default_exp_id's hash: where the run lives and how long or how
 // verbosely it goes, none of which changes what is trained:
 // dump_path, exp_name, exp_id, reload_checkpoint, max_epoch, save_periodic,
-// log_interval, local_rank, master_port, command.
+// log_every, local_rank, master_port, command.
 const std::vector<std::string>& exp_id_ignored_keys();
 
 // 10 lowercase hex digits: FNV-1a 64 of the config's compact JSON (keys sorted)

@@ -1,0 +1,21 @@
+// What a throughput report needs to know about a device: its name, an
+// estimate of its peak fp32 throughput (the denominator of MFU) and the
+// memory our process holds on it. Peaks are estimates from public
+// per-architecture figures (docs/cli.md cites them), not measurements.
+#pragma once
+
+#include "core/device.h"
+
+#include <string>
+
+namespace xlm {
+
+struct DeviceFigures {
+  std::string name;
+  double peak_flops = 0;   // dense fp32 FLOP/s (0 when unknown)
+  double memory_mib = 0;   // CPU: resident set; CUDA: bytes in use in our memory pool
+};
+
+DeviceFigures device_figures(Device device);
+
+}  // namespace xlm

@@ -1,0 +1,501 @@
+// The pretraining loop. Deliberate differences from XLM's trainer.py (listed
+// in docs/cli.md): an optimizer update happens every --accumulate_gradients
+// backward passes (XLM counts iterations, which mixes steps of different
+// objectives unevenly); the step counter of the log is XLM's n_total_iter;
+// checkpoints are folders written atomically and hold the random states and
+// data cursors, so a resumed run reproduces the uninterrupted one bit for bit.
+#include "tasks/pretrain/trainer.h"
+
+#include "core/autograd.h"
+#include "core/device_figures.h"
+#include "core/error.h"
+#include "core/safetensors.h"
+#include "kernels/scale/scale.h"
+#include "nn/grad_clip.h"
+#include "nn/model_dir.h"
+#include "objectives/clm.h"
+#include "objectives/lm_batch.h"
+#include "objectives/lm_loss.h"
+#include "objectives/mlm.h"
+#include "objectives/pair_layout.h"
+#include "tasks/pretrain/throughput.h"
+#include "tasks/run/run_dir.h"
+#include "text/data_paths.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+namespace xlm::tasks {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kTrainerState = "trainer.json";
+constexpr const char* kOptimizerState = "optimizer.safetensors";
+constexpr const char* kModelFolder = "model";
+
+// "_valid_en_mlm_ppl" -> {"valid_en_mlm_ppl", lower is better}
+std::pair<std::string, bool> parse_metric(const std::string& text) {
+  if (!text.empty() && text[0] == '_') return {text.substr(1), true};
+  return {text, false};
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string step_name(const std::string& objective, const objectives::Step& spec) {
+  return spec.lang2.empty() ? fmt::format("{}_{}", objective, spec.lang1)
+                            : fmt::format("{}_{}-{}", objective, spec.lang1, spec.lang2);
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  XLM_CHECK(in.good(), FormatError, "{}: cannot open", path);
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(fmt::format("{}: not valid JSON ({})", path, e.what()));
+  }
+}
+
+// Console output goes through std::cout so that the run's Tee copies it to train.log.
+template <typename... Args>
+void say(fmt::format_string<Args...> format, Args&&... args) {
+  std::cout << fmt::format(format, std::forward<Args>(args)...) << std::flush;
+}
+
+}  // namespace
+
+Trainer::Trainer(const TrainConfig& config) : config_(config) {
+  config_.validate();
+  device_ = Device::parse(resolve_device(config_.device));
+
+  // ---- steps and schedules (all parsed before any file is opened)
+  const std::vector<std::string> langs = config_.languages();
+  for (size_t i = 0; i < langs.size(); ++i) lang2id_[langs[i]] = static_cast<int64_t>(i);
+  for (const auto& spec : objectives::parse_steps(config_.clm_steps, langs, "--clm_steps"))
+    clm_steps_.push_back({"clm", spec});
+  for (const auto& spec : objectives::parse_steps(config_.mlm_steps, langs, "--mlm_steps"))
+    mlm_steps_.push_back({"mlm", spec});
+  lambda_clm_ = objectives::LambdaSchedule::parse(config_.lambda_clm, "--lambda_clm");
+  lambda_mlm_ = objectives::LambdaSchedule::parse(config_.lambda_mlm, "--lambda_mlm");
+
+  // ---- data
+  PretrainDataOptions data_options;
+  data_options.data_path = config_.data_path;
+  std::set<std::string> mono;
+  std::set<std::pair<std::string, std::string>> pairs;
+  for (const auto* steps : {&clm_steps_, &mlm_steps_}) {
+    for (const Step& s : *steps) {
+      if (s.spec.lang2.empty()) {
+        mono.insert(s.spec.lang1);
+      } else {
+        const text::LanguagePair pair = objectives::dataset_pair(s.spec);
+        pairs.insert({pair.l1, pair.l2});
+      }
+    }
+  }
+  data_options.mono_langs.assign(mono.begin(), mono.end());
+  data_options.para_pairs.assign(pairs.begin(), pairs.end());
+  data_options.batch_size = config_.batch_size;
+  data_options.bptt = config_.bptt;
+  data_options.max_len = config_.max_len;
+  data_options.tokens_per_batch = config_.tokens_per_batch;
+  data_options.group_by_size = config_.group_by_size;
+  data_options.seed = config_.seed;
+  data_ = std::make_unique<PretrainData>(data_options);
+
+  masking_.word_pred = config_.word_pred;
+  masking_.keep_rand = objectives::parse_mask_keep_rand(config_.word_mask_keep_rand);
+  masking_.sample_alpha = config_.sample_alpha;
+  masking_.n_words = data_->dictionary().size();
+  if (config_.sample_alpha > 0) masking_.word_scores = objectives::mask_scores(data_->dictionary(), config_.sample_alpha);
+  masking_.validate();
+
+  // ---- model and optimizer
+  nn::TransformerConfig model_config;
+  model_config.n_words = data_->dictionary().size();
+  model_config.emb_dim = config_.emb_dim;
+  model_config.n_layers = config_.n_layers;
+  model_config.n_heads = config_.n_heads;
+  model_config.n_langs = static_cast<int64_t>(langs.size());
+  model_config.id2lang = langs;
+  model_config.dropout = config_.dropout;
+  model_config.attention_dropout = config_.attention_dropout;
+  model_config.gelu_activation = config_.gelu_activation;
+  model_config.sinusoidal_embeddings = config_.sinusoidal_embeddings;
+  model_config.use_lang_emb = config_.use_lang_emb;
+  model_config.share_inout_emb = config_.share_inout_emb;
+  model_config.causal = mlm_steps_.empty();
+  model_config.validate();
+  model_ = std::make_unique<nn::TransformerModel>(model_config, config_.seed, device_);
+  model_->dropout_stream() = nn::PhiloxStream(text::derive_seed(config_.seed, 1), 0);
+  mask_rng_ = text::SplitMix64(text::derive_seed(config_.seed, 2));
+  order_rng_ = text::SplitMix64(text::derive_seed(config_.seed, 3));
+  optimizer_ = std::make_unique<nn::Optimizer>(nn::parse_optimizer_spec(config_.optimizer), model_->parameters());
+
+  // ---- run folder, then reload or resume
+  nlohmann::json resolved = config_.to_json();
+  if (config_.exp_id.empty()) config_.exp_id = default_exp_id(resolved);
+  resolved["exp_id"] = config_.exp_id;
+  resolved["device"] = device_.str();
+  run_dir_ = make_run_dir(config_.dump_path, config_.exp_name, config_.exp_id);
+  write_resolved_config(run_dir_, resolved);
+  tee_ = std::make_unique<Tee>(run_log_path(run_dir_));
+  metrics_ = std::make_unique<MetricsLog>(run_dir_, true);
+  checkpoints_ = std::make_unique<CheckpointStore>(text::join_path(run_dir_, "checkpoints"));
+
+  if (!config_.reload_checkpoint.empty()) {
+    XLM_CHECK(fs::is_directory(config_.reload_checkpoint), ConfigError, "--reload_checkpoint {}: no such folder",
+              config_.reload_checkpoint);
+    load_checkpoint(config_.reload_checkpoint);
+  } else if (auto latest = checkpoints_->latest_complete()) {
+    say("resuming from {}\n", *latest);
+    load_checkpoint(*latest);
+  } else if (!config_.reload_model.empty()) {
+    XLM_CHECK(fs::is_directory(config_.reload_model), ConfigError, "--reload_model {}: no such folder",
+              config_.reload_model);
+    nn::LoadedModel loaded = nn::load_model_dir(config_.reload_model, device_);
+    XLM_CHECK(loaded.config.n_words == model_config.n_words && loaded.config.emb_dim == model_config.emb_dim &&
+                  loaded.config.n_layers == model_config.n_layers && loaded.config.n_heads == model_config.n_heads,
+              ConfigError,
+              "--reload_model {}: its model (n_words {}, emb_dim {}, n_layers {}, n_heads {}) does not match this "
+              "run's (n_words {}, emb_dim {}, n_layers {}, n_heads {})",
+              config_.reload_model, loaded.config.n_words, loaded.config.emb_dim, loaded.config.n_layers,
+              loaded.config.n_heads, model_config.n_words, model_config.emb_dim, model_config.n_layers,
+              model_config.n_heads);
+    std::map<std::string, Tensor> weights;
+    for (auto& [name, t] : loaded.model->state_dict()) weights[name] = t;
+    model_->load_state_dict(weights, config_.reload_model);
+  }
+  say("run folder {}\n", run_dir_);
+  say("model: {} layers, {} dims, {} heads, {} words, {} languages, {} parameters on {}\n",
+             model_config.n_layers, model_config.emb_dim, model_config.n_heads, model_config.n_words,
+             model_config.n_langs, count_parameters(*model_), device_.str());
+}
+
+Trainer::~Trainer() = default;
+
+Scores Trainer::run() {
+  if (config_.eval_only) {
+    Scores scores = evaluate();
+    metrics_->log("valid", n_total_iter_, std::vector<std::pair<std::string, double>>(scores.begin(), scores.end()));
+    return scores;
+  }
+  Scores scores;
+  while (epoch_ < config_.max_epoch) {
+    say("starting epoch {}\n", epoch_);
+    train_epoch();
+    scores = evaluate();
+    end_epoch(scores);
+    if (should_stop(scores)) {
+      say("stopping criterion {} reached no better value for the patience\n", config_.stopping_criterion);
+      break;
+    }
+  }
+  return scores;
+}
+
+void Trainer::train_epoch() {
+  n_sentences_ = 0;
+  log_clock_ = std::chrono::steady_clock::now();
+  model_->set_training(true);
+  while (n_sentences_ < config_.epoch_size) {
+    for (const auto* steps : {&clm_steps_, &mlm_steps_}) {
+      if (steps->empty()) continue;
+      std::vector<objectives::Step> specs;
+      std::vector<int64_t> sizes;
+      for (const Step& s : *steps) {
+        specs.push_back(s.spec);
+        if (s.spec.is_pair()) {
+          const text::LanguagePair pair = objectives::dataset_pair(s.spec);
+          sizes.push_back(data_->train_pairs(pair.l1, pair.l2));
+        } else {
+          sizes.push_back(data_->train_sentences(s.spec.lang1));
+        }
+      }
+      const std::string objective = steps->front().objective;
+      const double lambda =
+          (objective == "clm" ? lambda_clm_ : lambda_mlm_).value_at(n_total_iter_);
+      for (const auto& spec : objectives::sample_step_order(specs, sizes, config_.lg_sampling_factor, order_rng_))
+        run_step(Step{objective, spec}, lambda);
+    }
+    end_iteration();
+  }
+}
+
+void Trainer::run_step(const Step& step, double lambda) {
+  if (lambda == 0.0) return;
+  objectives::LmBatch batch;
+  if (step.spec.is_pair()) {
+    const text::LanguagePair pair = objectives::dataset_pair(step.spec);
+    batch = pair_batch(step, data_->para(pair.l1, pair.l2).train->next(), mask_rng_);
+  } else {
+    batch = stream_batch(step, data_->mono(step.spec.lang1).train->next(), mask_rng_);
+  }
+  batch = objectives::to_device(batch, device_);
+  Tensor loss = objectives::lm_loss(*model_, batch);
+  const float loss_value = static_cast<float>(loss.item());
+  XLM_CHECK(std::isfinite(loss_value), Error, "{} loss is {} at iteration {}: training diverged",
+            step_name(step.objective, step.spec), loss_value, n_total_iter_);
+  const std::string name = step_name(step.objective, step.spec);
+  loss_history_[name].push_back(loss_value);
+  auto& sum = loss_sums_[name];
+  sum.first += loss_value;
+  sum.second += 1;
+  if (lambda != 1.0) loss = scale(loss, lambda);
+  loss.backward();
+  ++n_backward_;
+  if (n_backward_ % config_.accumulate_gradients == 0) {
+    last_grad_norm_ = nn::clip_grad_norm(model_->parameters(), config_.clip_grad_norm);
+    optimizer_->step();
+    optimizer_->zero_grad();
+  }
+  const int64_t rows = batch.words.size(0), cols = batch.words.size(1);
+  n_sentences_ += config_.batch_size;
+  words_since_log_ += rows * cols;
+  flops_since_log_ += training_flops(model_->config(), rows, cols, objectives::n_predicted(batch));
+}
+
+void Trainer::end_iteration() {
+  ++n_total_iter_;
+  ++iters_since_log_;
+  if (n_total_iter_ % config_.log_every == 0) log_progress();
+}
+
+void Trainer::log_progress() {
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - log_clock_).count();
+  const DeviceFigures figures = device_figures(device_);
+  std::vector<std::pair<std::string, double>> scalars;
+  for (const auto& [name, sum] : loss_sums_)
+    if (sum.second > 0) scalars.emplace_back(name, sum.first / static_cast<double>(sum.second));
+  scalars.emplace_back("lr", optimizer_->lr());
+  scalars.emplace_back("gnorm", last_grad_norm_);
+  scalars.emplace_back("ms_per_step", iters_since_log_ > 0 ? 1000.0 * seconds / iters_since_log_ : 0.0);
+  scalars.emplace_back("tokens_per_s", seconds > 0 ? words_since_log_ / seconds : 0.0);
+  scalars.emplace_back("mfu", seconds > 0 && figures.peak_flops > 0 ? flops_since_log_ / seconds / figures.peak_flops
+                                                                    : 0.0);
+  scalars.emplace_back("mem_mib", figures.memory_mib);
+  metrics_->log("train", n_total_iter_, scalars);
+  loss_sums_.clear();
+  words_since_log_ = 0;
+  iters_since_log_ = 0;
+  flops_since_log_ = 0;
+  log_clock_ = std::chrono::steady_clock::now();
+}
+
+objectives::LmBatch Trainer::stream_batch(const Step& step, const text::StreamBatch& stream,
+                                          text::SplitMix64& rng) const {
+  const int64_t lang = lang2id_.at(step.spec.lang1);
+  const auto n_langs = static_cast<int64_t>(lang2id_.size());
+  return step.objective == "clm" ? objectives::clm_stream_batch(stream, lang, n_langs)
+                                 : objectives::mlm_stream_batch(stream, lang, n_langs, masking_, rng);
+}
+
+objectives::LmBatch Trainer::pair_batch(const Step& step, const text::ParallelBatch& pairs,
+                                        text::SplitMix64& rng) const {
+  const objectives::PairSides sides = objectives::pair_sides(step.spec, model_->config().id2lang);
+  return step.objective == "clm" ? objectives::clm_pair_batch(pairs, sides)
+                                 : objectives::tlm_batch(pairs, sides, masking_, rng);
+}
+
+Scores Trainer::evaluate() {
+  autograd::NoGradGuard no_grad;
+  const bool was_training = model_->training();
+  model_->set_training(false);
+  Scores scores;
+  for (const std::string split : {"valid", "test"}) {
+    std::vector<double> clm_ppl, clm_acc, mlm_ppl, mlm_acc;
+    auto record = [&](const std::string& key, const objectives::LmScore& s, std::vector<double>& ppls,
+                      std::vector<double>& accs, bool mono) {
+      const double words = std::max<int64_t>(s.n_words, 1);
+      const double ppl = std::exp(s.loss_sum / words);
+      const double acc = 100.0 * static_cast<double>(s.n_correct) / words;
+      scores[fmt::format("{}_{}_ppl", split, key)] = ppl;
+      scores[fmt::format("{}_{}_acc", split, key)] = acc;
+      if (mono) {
+        ppls.push_back(ppl);
+        accs.push_back(acc);
+      }
+    };
+    for (const auto* steps : {&clm_steps_, &mlm_steps_}) {
+      for (const Step& step : *steps) {
+        objectives::LmScore total;
+        // XLM evaluates MLM with a fixed seed so that scores are comparable across epochs.
+        text::SplitMix64 eval_rng(0);
+        auto add = [&](const objectives::LmBatch& b) {
+          const objectives::LmScore s = objectives::score_lm(*model_, objectives::to_device(b, device_));
+          total.loss_sum += s.loss_sum;
+          total.n_words += s.n_words;
+          total.n_correct += s.n_correct;
+        };
+        const bool valid = split == std::string("valid");
+        if (step.spec.is_pair()) {
+          const text::LanguagePair pair = objectives::dataset_pair(step.spec);
+          ParaSplits& para = data_->para(pair.l1, pair.l2);
+          text::ParallelDataset& data = valid ? *para.valid : *para.test;
+          for (const auto& ids : data.epoch_batches(0)) add(pair_batch(step, data.make_batch(ids), eval_rng));
+        } else {
+          MonoSplits& mono = data_->mono(step.spec.lang1);
+          text::StreamDataset& data = valid ? *mono.valid : *mono.test;
+          for (int64_t i = 0; i < data.n_batches(); ++i) add(stream_batch(step, data.batch(i), eval_rng));
+        }
+        const std::string key = step.spec.lang2.empty()
+                                    ? fmt::format("{}_{}", step.spec.lang1, step.objective)
+                                    : fmt::format("{}-{}_{}", step.spec.lang1, step.spec.lang2, step.objective);
+        record(key, total, step.objective == "clm" ? clm_ppl : mlm_ppl,
+               step.objective == "clm" ? clm_acc : mlm_acc, step.spec.lang2.empty());
+      }
+    }
+    auto mean = [](const std::vector<double>& v) {
+      double s = 0;
+      for (double x : v) s += x;
+      return s / static_cast<double>(v.size());
+    };
+    if (!clm_ppl.empty()) {
+      scores[fmt::format("{}_clm_ppl", split)] = mean(clm_ppl);
+      scores[fmt::format("{}_clm_acc", split)] = mean(clm_acc);
+    }
+    if (!mlm_ppl.empty()) {
+      scores[fmt::format("{}_mlm_ppl", split)] = mean(mlm_ppl);
+      scores[fmt::format("{}_mlm_acc", split)] = mean(mlm_acc);
+    }
+  }
+  model_->set_training(was_training);
+  return scores;
+}
+
+void Trainer::end_epoch(const Scores& scores) {
+  std::vector<std::pair<std::string, double>> valid, test;
+  for (const auto& [name, value] : scores) (name.rfind("valid_", 0) == 0 ? valid : test).emplace_back(name, value);
+  valid.emplace_back("epoch", static_cast<double>(epoch_));
+  test.emplace_back("epoch", static_cast<double>(epoch_));
+  metrics_->log("valid", n_total_iter_, valid);
+  metrics_->log("test", n_total_iter_, test);
+  save_best_models(scores);
+  ++epoch_;
+  save_checkpoint();
+}
+
+void Trainer::save_best_models(const Scores& scores) {
+  for (const std::string& item : split_commas(config_.validation_metrics)) {
+    const auto [metric, lower_is_better] = parse_metric(item);
+    auto it = scores.find(metric);
+    XLM_CHECK(it != scores.end(), ConfigError, "--validation_metrics: '{}' is not a metric of this run (e.g. {})",
+              metric, scores.empty() ? std::string("none") : scores.begin()->first);
+    auto best = best_metrics_.find(metric);
+    const bool better = best == best_metrics_.end() ||
+                        (lower_is_better ? it->second < best->second : it->second > best->second);
+    if (!better) continue;
+    best_metrics_[metric] = it->second;
+    const std::string dir = text::join_path(run_dir_, "best-" + metric);
+    nn::save_model_dir(dir, *model_, data_->vocab_path(), data_->codes_path());
+    say("new best {} = {:.4f}: saved {}\n", metric, it->second, dir);
+  }
+}
+
+bool Trainer::should_stop(const Scores& scores) {
+  if (config_.stopping_criterion.empty()) return false;
+  const size_t comma = config_.stopping_criterion.find(',');
+  const auto [metric, lower_is_better] = parse_metric(config_.stopping_criterion.substr(0, comma));
+  const int64_t patience = std::stoll(config_.stopping_criterion.substr(comma + 1));
+  auto it = scores.find(metric);
+  XLM_CHECK(it != scores.end(), ConfigError, "--stopping_criterion: '{}' is not a metric of this run", metric);
+  const bool better =
+      !best_stopping_ || (lower_is_better ? it->second < *best_stopping_ : it->second > *best_stopping_);
+  if (better) {
+    best_stopping_ = it->second;
+    epochs_without_progress_ = 0;
+  } else {
+    ++epochs_without_progress_;
+  }
+  return epochs_without_progress_ >= patience;
+}
+
+void Trainer::save_checkpoint() {
+  nlohmann::json state;
+  state["epoch"] = epoch_;
+  state["n_total_iter"] = n_total_iter_;
+  state["n_backward"] = n_backward_;
+  state["optimizer"] = optimizer_->state_json();
+  state["dropout_stream"] = {{"seed", model_->dropout_stream().seed()},
+                             {"offset", model_->dropout_stream().offset()}};
+  state["mask_rng"] = mask_rng_.state();
+  state["order_rng"] = order_rng_.state();
+  state["best_metrics"] = best_metrics_;
+  state["best_stopping"] = best_stopping_ ? nlohmann::json(*best_stopping_) : nlohmann::json(nullptr);
+  state["epochs_without_progress"] = epochs_without_progress_;
+  nlohmann::json cursors;
+  for (const auto& [lang, splits] : data_->all_mono()) cursors["mono:" + lang] = splits.train->cursor().to_json();
+  for (const auto& [pair, splits] : data_->all_para()) cursors["para:" + pair] = splits.train->cursor().to_json();
+  state["cursors"] = cursors;
+  const std::string path = checkpoints_->write(n_total_iter_, [&](const std::string& dir) {
+    nn::save_model_dir(text::join_path(dir, kModelFolder), *model_, data_->vocab_path(), data_->codes_path());
+    save_safetensors(text::join_path(dir, kOptimizerState), optimizer_->state());
+    std::ofstream out(text::join_path(dir, kTrainerState));
+    out << state.dump(2) << "\n";
+    out.close();
+    XLM_CHECK(out.good(), Error, "{}: write failed", text::join_path(dir, kTrainerState));
+  });
+  std::set<std::string> keep;
+  if (config_.save_periodic > 0) {
+    for (const std::string& done : checkpoints_->complete()) {
+      const nlohmann::json s = read_json_file(text::join_path(done, kTrainerState));
+      if (s.at("epoch").get<int64_t>() % config_.save_periodic == 0) keep.insert(done);
+    }
+  }
+  checkpoints_->prune(keep);
+  say("saved checkpoint {}\n", path);
+}
+
+void Trainer::load_checkpoint(const std::string& path) {
+  const std::string state_path = text::join_path(path, kTrainerState);
+  const nlohmann::json state = read_json_file(state_path);
+  try {
+    nn::LoadedModel loaded = nn::load_model_dir(text::join_path(path, kModelFolder), device_);
+    std::map<std::string, Tensor> weights;
+    for (auto& [name, t] : loaded.model->state_dict()) weights[name] = t;
+    model_->load_state_dict(weights, text::join_path(path, kModelFolder));
+    SafetensorsContents moments = load_safetensors(text::join_path(path, kOptimizerState));
+    optimizer_->load_state(moments.tensors, state.at("optimizer"));
+    epoch_ = state.at("epoch").get<int64_t>();
+    n_total_iter_ = state.at("n_total_iter").get<int64_t>();
+    n_backward_ = state.at("n_backward").get<int64_t>();
+    model_->dropout_stream() = nn::PhiloxStream(state.at("dropout_stream").at("seed").get<uint64_t>(),
+                                                state.at("dropout_stream").at("offset").get<uint64_t>());
+    mask_rng_ = text::SplitMix64(state.at("mask_rng").get<uint64_t>());
+    order_rng_ = text::SplitMix64(state.at("order_rng").get<uint64_t>());
+    best_metrics_ = state.at("best_metrics").get<std::map<std::string, double>>();
+    best_stopping_.reset();
+    if (!state.at("best_stopping").is_null()) best_stopping_ = state.at("best_stopping").get<double>();
+    epochs_without_progress_ = state.at("epochs_without_progress").get<int64_t>();
+    const nlohmann::json& cursors = state.at("cursors");
+    for (auto& [lang, splits] : data_->all_mono())
+      splits.train->restore(text::DataCursor::from_json(cursors.at("mono:" + lang)));
+    for (auto& [pair, splits] : data_->all_para())
+      splits.train->restore(text::DataCursor::from_json(cursors.at("para:" + pair)));
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(fmt::format("{}: missing or mistyped field ({})", state_path, e.what()));
+  }
+  metrics_->truncate_after(n_total_iter_);
+  say("resumed at epoch {}, iteration {}\n", epoch_, n_total_iter_);
+}
+
+}  // namespace xlm::tasks

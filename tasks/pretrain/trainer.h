@@ -1,0 +1,114 @@
+// The pretraining loop of XLM's train.py: epochs of --epoch_size sentences;
+// each iteration runs every CLM step then every MLM/TLM step (in the order
+// --lg_sampling_factor draws), each step one forward/backward and, every
+// --accumulate_gradients backward passes, one optimizer update. After each
+// epoch: validation and test scores under XLM's metric names, best-metric
+// model saves, the stopping criterion, and a checkpoint. Everything a run
+// depends on (parameters, optimizer moments, counters, random states, data
+// cursors) is in the checkpoint, so a resumed run continues the same curve.
+#pragma once
+
+#include "nn/optimizer.h"
+#include "objectives/lm_batch.h"
+#include "nn/transformer.h"
+#include "objectives/masking.h"
+#include "objectives/pair_step.h"
+#include "objectives/schedule.h"
+#include "tasks/pretrain/pretrain_data.h"
+#include "tasks/pretrain/train_config.h"
+#include "tasks/run/checkpoint_store.h"
+#include "tasks/run/metrics_log.h"
+#include "tasks/run/run_dir.h"
+#include "text/shuffle.h"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace xlm::tasks {
+
+// Validation/test scores by XLM metric name ("valid_en_mlm_ppl", ...).
+using Scores = std::map<std::string, double>;
+
+class Trainer {
+ public:
+  // Opens data, builds (or reloads / resumes) the model and optimizer,
+  // creates the run folder. ConfigError for bad flags or paths.
+  explicit Trainer(const TrainConfig& config);
+  ~Trainer();
+
+  // Trains until --max_epoch or the stopping criterion (or only evaluates
+  // with --eval_only). Returns the last epoch's scores.
+  Scores run();
+
+  // Scores of the current model on valid and test (no gradient, no dropout).
+  Scores evaluate();
+
+  const std::string& run_dir() const { return run_dir_; }
+  nn::TransformerModel& model() { return *model_; }
+  int64_t epoch() const { return epoch_; }
+  int64_t n_total_iter() const { return n_total_iter_; }
+  // The loss of every training step this process took, by step name
+  // ("mlm_en", "mlm_en-fr", "clm_fr"), in order (tests use it).
+  const std::map<std::string, std::vector<float>>& loss_history() const { return loss_history_; }
+
+ private:
+  struct Step {
+    std::string objective;  // "clm" or "mlm" (a pair step of "mlm" is TLM)
+    objectives::Step spec;
+  };
+
+  objectives::LmBatch stream_batch(const Step& step, const text::StreamBatch& stream, text::SplitMix64& rng) const;
+  objectives::LmBatch pair_batch(const Step& step, const text::ParallelBatch& pairs, text::SplitMix64& rng) const;
+  void train_epoch();
+  void run_step(const Step& step, double lambda);
+  void end_iteration();
+  void log_progress();
+  void end_epoch(const Scores& scores);
+  void save_checkpoint();
+  void load_checkpoint(const std::string& path);
+  void save_best_models(const Scores& scores);
+  bool should_stop(const Scores& scores);
+  double score_split(const std::string& split, Scores& scores);
+
+  TrainConfig config_;
+  std::string run_dir_;
+  Device device_;
+  std::unique_ptr<PretrainData> data_;
+  std::unique_ptr<nn::TransformerModel> model_;
+  std::unique_ptr<nn::Optimizer> optimizer_;
+  std::unique_ptr<Tee> tee_;  // copies the console to RUN/train.log; before metrics_ so it outlives it
+  std::unique_ptr<MetricsLog> metrics_;
+  std::unique_ptr<CheckpointStore> checkpoints_;
+  std::map<std::string, int64_t> lang2id_;
+  std::vector<Step> clm_steps_;
+  std::vector<Step> mlm_steps_;
+  objectives::LambdaSchedule lambda_clm_;
+  objectives::LambdaSchedule lambda_mlm_;
+  objectives::MaskingOptions masking_;
+  text::SplitMix64 mask_rng_{0};   // MLM/TLM masking of training batches
+  text::SplitMix64 order_rng_{0};  // step order within an iteration
+
+  // Progress (checkpointed).
+  int64_t epoch_ = 0;              // the epoch being (or next to be) trained
+  int64_t n_total_iter_ = 0;       // iterations since the start of the run
+  int64_t n_backward_ = 0;         // backward passes since the start of the run
+  std::map<std::string, double> best_metrics_;  // --validation_metrics, by name
+  std::optional<double> best_stopping_;         // --stopping_criterion's best value
+  int64_t epochs_without_progress_ = 0;
+
+  // Statistics since the last log line (not checkpointed).
+  int64_t n_sentences_ = 0;                           // in the current epoch
+  std::map<std::string, std::pair<double, int64_t>> loss_sums_;  // objective name -> (sum, count)
+  int64_t words_since_log_ = 0;
+  int64_t iters_since_log_ = 0;
+  double flops_since_log_ = 0;
+  double last_grad_norm_ = 0;
+  std::chrono::steady_clock::time_point log_clock_;
+  std::map<std::string, std::vector<float>> loss_history_;
+};
+
+}  // namespace xlm::tasks

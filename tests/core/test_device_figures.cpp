@@ -1,0 +1,26 @@
+// The figures behind the training log's MFU and memory columns.
+#include "core/device_figures.h"
+#include "core/tensor.h"
+#include "support.h"
+
+#include <catch2/catch.hpp>
+
+TEST_CASE("CPU device figures report a name, a peak and the resident memory", "[core][device]") {
+  const auto before = xlm::device_figures(xlm::Device::cpu());
+  CHECK(!before.name.empty());
+  CHECK(before.peak_flops >= 0.0);
+  REQUIRE(before.memory_mib > 1.0);  // this test process holds more than a MiB
+  // Touching 64 MiB more shows up in the resident set.
+  auto big = xlm::Tensor::full({16, 1024, 1024}, 1.0, xlm::DType::f32);
+  const auto after = xlm::device_figures(xlm::Device::cpu());
+  CHECK(after.memory_mib > before.memory_mib + 48.0);
+}
+
+TEST_CASE("CUDA device figures report a positive peak and pool usage", "[core][device][cuda]") {
+  XLM_REQUIRE_GPU();
+  const auto figures = xlm::device_figures(xlm::Device::cuda(0));
+  CHECK(!figures.name.empty());
+  CHECK(figures.peak_flops > 1e12);
+  auto big = xlm::Tensor::zeros({64, 1024, 1024}, xlm::DType::f32, xlm::Device::cuda(0));
+  CHECK(xlm::device_figures(xlm::Device::cuda(0)).memory_mib >= 255.0);
+}
