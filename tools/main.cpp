@@ -34,8 +34,14 @@ int main(int argc, char** argv) {
       fmt::print("{}", app.help());
       return 2;
     }
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line naming the flag, like every other error (CLI11's own report adds a second line).
+    fmt::print(stderr, "xlm: error: {} (see {} --help)\n", e.what(), argc > 1 ? fmt::format("xlm {}", argv[1]) : "xlm");
+    return 2;
   } catch (const xlm::Error& e) {
     fmt::print(stderr, "xlm: error: {}\n", e.what());
     return 1;
