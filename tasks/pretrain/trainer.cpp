@@ -13,11 +13,8 @@
 #include "kernels/scale/scale.h"
 #include "nn/grad_clip.h"
 #include "nn/model_dir.h"
-#include "objectives/clm.h"
 #include "objectives/lm_batch.h"
 #include "objectives/lm_loss.h"
-#include "objectives/mlm.h"
-#include "objectives/pair_layout.h"
 #include "tasks/pretrain/throughput.h"
 #include "tasks/run/run_dir.h"
 #include "text/data_paths.h"
@@ -59,11 +56,6 @@ std::vector<std::string> split_commas(const std::string& text) {
   return out;
 }
 
-std::string step_name(const std::string& objective, const objectives::Step& spec) {
-  return spec.lang2.empty() ? fmt::format("{}_{}", objective, spec.lang1)
-                            : fmt::format("{}_{}-{}", objective, spec.lang1, spec.lang2);
-}
-
 nlohmann::json read_json_file(const std::string& path) {
   std::ifstream in(path);
   XLM_CHECK(in.good(), FormatError, "{}: cannot open", path);
@@ -88,11 +80,8 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
 
   // ---- steps and schedules (all parsed before any file is opened)
   const std::vector<std::string> langs = config_.languages();
-  for (size_t i = 0; i < langs.size(); ++i) lang2id_[langs[i]] = static_cast<int64_t>(i);
-  for (const auto& spec : objectives::parse_steps(config_.clm_steps, langs, "--clm_steps"))
-    clm_steps_.push_back({"clm", spec});
-  for (const auto& spec : objectives::parse_steps(config_.mlm_steps, langs, "--mlm_steps"))
-    mlm_steps_.push_back({"mlm", spec});
+  clm_steps_ = parse_lm_steps("clm", config_.clm_steps, langs, "--clm_steps");
+  mlm_steps_ = parse_lm_steps("mlm", config_.mlm_steps, langs, "--mlm_steps");
   lambda_clm_ = objectives::LambdaSchedule::parse(config_.lambda_clm, "--lambda_clm");
   lambda_mlm_ = objectives::LambdaSchedule::parse(config_.lambda_mlm, "--lambda_mlm");
 
@@ -102,7 +91,7 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
   std::set<std::string> mono;
   std::set<std::pair<std::string, std::string>> pairs;
   for (const auto* steps : {&clm_steps_, &mlm_steps_}) {
-    for (const Step& s : *steps) {
+    for (const LmStep& s : *steps) {
       if (s.spec.lang2.empty()) {
         mono.insert(s.spec.lang1);
       } else {
@@ -121,12 +110,14 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
   data_options.seed = config_.seed;
   data_ = std::make_unique<PretrainData>(data_options);
 
-  masking_.word_pred = config_.word_pred;
-  masking_.keep_rand = objectives::parse_mask_keep_rand(config_.word_mask_keep_rand);
-  masking_.sample_alpha = config_.sample_alpha;
-  masking_.n_words = data_->dictionary().size();
-  if (config_.sample_alpha > 0) masking_.word_scores = objectives::mask_scores(data_->dictionary(), config_.sample_alpha);
-  masking_.validate();
+  objectives::MaskingOptions masking;
+  masking.word_pred = config_.word_pred;
+  masking.keep_rand = objectives::parse_mask_keep_rand(config_.word_mask_keep_rand);
+  masking.sample_alpha = config_.sample_alpha;
+  masking.n_words = data_->dictionary().size();
+  if (config_.sample_alpha > 0) masking.word_scores = objectives::mask_scores(data_->dictionary(), config_.sample_alpha);
+  masking.validate();
+  builder_ = std::make_unique<LmBatchBuilder>(langs, masking);
 
   // ---- model and optimizer
   nn::TransformerConfig model_config;
@@ -221,7 +212,7 @@ void Trainer::train_epoch() {
       if (steps->empty()) continue;
       std::vector<objectives::Step> specs;
       std::vector<int64_t> sizes;
-      for (const Step& s : *steps) {
+      for (const LmStep& s : *steps) {
         specs.push_back(s.spec);
         if (s.spec.is_pair()) {
           const text::LanguagePair pair = objectives::dataset_pair(s.spec);
@@ -234,27 +225,27 @@ void Trainer::train_epoch() {
       const double lambda =
           (objective == "clm" ? lambda_clm_ : lambda_mlm_).value_at(n_total_iter_);
       for (const auto& spec : objectives::sample_step_order(specs, sizes, config_.lg_sampling_factor, order_rng_))
-        run_step(Step{objective, spec}, lambda);
+        run_step(LmStep{objective, spec}, lambda);
     }
     end_iteration();
   }
 }
 
-void Trainer::run_step(const Step& step, double lambda) {
+void Trainer::run_step(const LmStep& step, double lambda) {
   if (lambda == 0.0) return;
   objectives::LmBatch batch;
   if (step.spec.is_pair()) {
     const text::LanguagePair pair = objectives::dataset_pair(step.spec);
-    batch = pair_batch(step, data_->para(pair.l1, pair.l2).train->next(), mask_rng_);
+    batch = builder_->pair_batch(step, data_->para(pair.l1, pair.l2).train->next(), mask_rng_);
   } else {
-    batch = stream_batch(step, data_->mono(step.spec.lang1).train->next(), mask_rng_);
+    batch = builder_->stream_batch(step, data_->mono(step.spec.lang1).train->next(), mask_rng_);
   }
   batch = objectives::to_device(batch, device_);
   Tensor loss = objectives::lm_loss(*model_, batch);
   const float loss_value = static_cast<float>(loss.item());
-  XLM_CHECK(std::isfinite(loss_value), Error, "{} loss is {} at iteration {}: training diverged",
-            step_name(step.objective, step.spec), loss_value, n_total_iter_);
-  const std::string name = step_name(step.objective, step.spec);
+  const std::string name = step.loss_name();
+  XLM_CHECK(std::isfinite(loss_value), Error, "{} loss is {} at iteration {}: training diverged (lower the learning rate?)",
+            name, loss_value, n_total_iter_);
   loss_history_[name].push_back(loss_value);
   auto& sum = loss_sums_[name];
   sum.first += loss_value;
@@ -301,85 +292,10 @@ void Trainer::log_progress() {
   log_clock_ = std::chrono::steady_clock::now();
 }
 
-objectives::LmBatch Trainer::stream_batch(const Step& step, const text::StreamBatch& stream,
-                                          text::SplitMix64& rng) const {
-  const int64_t lang = lang2id_.at(step.spec.lang1);
-  const auto n_langs = static_cast<int64_t>(lang2id_.size());
-  return step.objective == "clm" ? objectives::clm_stream_batch(stream, lang, n_langs)
-                                 : objectives::mlm_stream_batch(stream, lang, n_langs, masking_, rng);
-}
-
-objectives::LmBatch Trainer::pair_batch(const Step& step, const text::ParallelBatch& pairs,
-                                        text::SplitMix64& rng) const {
-  const objectives::PairSides sides = objectives::pair_sides(step.spec, model_->config().id2lang);
-  return step.objective == "clm" ? objectives::clm_pair_batch(pairs, sides)
-                                 : objectives::tlm_batch(pairs, sides, masking_, rng);
-}
-
 Scores Trainer::evaluate() {
-  autograd::NoGradGuard no_grad;
-  const bool was_training = model_->training();
-  model_->set_training(false);
-  Scores scores;
-  for (const std::string split : {"valid", "test"}) {
-    std::vector<double> clm_ppl, clm_acc, mlm_ppl, mlm_acc;
-    auto record = [&](const std::string& key, const objectives::LmScore& s, std::vector<double>& ppls,
-                      std::vector<double>& accs, bool mono) {
-      const double words = std::max<int64_t>(s.n_words, 1);
-      const double ppl = std::exp(s.loss_sum / words);
-      const double acc = 100.0 * static_cast<double>(s.n_correct) / words;
-      scores[fmt::format("{}_{}_ppl", split, key)] = ppl;
-      scores[fmt::format("{}_{}_acc", split, key)] = acc;
-      if (mono) {
-        ppls.push_back(ppl);
-        accs.push_back(acc);
-      }
-    };
-    for (const auto* steps : {&clm_steps_, &mlm_steps_}) {
-      for (const Step& step : *steps) {
-        objectives::LmScore total;
-        // XLM evaluates MLM with a fixed seed so that scores are comparable across epochs.
-        text::SplitMix64 eval_rng(0);
-        auto add = [&](const objectives::LmBatch& b) {
-          const objectives::LmScore s = objectives::score_lm(*model_, objectives::to_device(b, device_));
-          total.loss_sum += s.loss_sum;
-          total.n_words += s.n_words;
-          total.n_correct += s.n_correct;
-        };
-        const bool valid = split == std::string("valid");
-        if (step.spec.is_pair()) {
-          const text::LanguagePair pair = objectives::dataset_pair(step.spec);
-          ParaSplits& para = data_->para(pair.l1, pair.l2);
-          text::ParallelDataset& data = valid ? *para.valid : *para.test;
-          for (const auto& ids : data.epoch_batches(0)) add(pair_batch(step, data.make_batch(ids), eval_rng));
-        } else {
-          MonoSplits& mono = data_->mono(step.spec.lang1);
-          text::StreamDataset& data = valid ? *mono.valid : *mono.test;
-          for (int64_t i = 0; i < data.n_batches(); ++i) add(stream_batch(step, data.batch(i), eval_rng));
-        }
-        const std::string key = step.spec.lang2.empty()
-                                    ? fmt::format("{}_{}", step.spec.lang1, step.objective)
-                                    : fmt::format("{}-{}_{}", step.spec.lang1, step.spec.lang2, step.objective);
-        record(key, total, step.objective == "clm" ? clm_ppl : mlm_ppl,
-               step.objective == "clm" ? clm_acc : mlm_acc, step.spec.lang2.empty());
-      }
-    }
-    auto mean = [](const std::vector<double>& v) {
-      double s = 0;
-      for (double x : v) s += x;
-      return s / static_cast<double>(v.size());
-    };
-    if (!clm_ppl.empty()) {
-      scores[fmt::format("{}_clm_ppl", split)] = mean(clm_ppl);
-      scores[fmt::format("{}_clm_acc", split)] = mean(clm_acc);
-    }
-    if (!mlm_ppl.empty()) {
-      scores[fmt::format("{}_mlm_ppl", split)] = mean(mlm_ppl);
-      scores[fmt::format("{}_mlm_acc", split)] = mean(mlm_acc);
-    }
-  }
-  model_->set_training(was_training);
-  return scores;
+  std::vector<LmStep> steps = clm_steps_;
+  steps.insert(steps.end(), mlm_steps_.begin(), mlm_steps_.end());
+  return evaluate_lm(*model_, *data_, steps, *builder_);
 }
 
 void Trainer::end_epoch(const Scores& scores) {

@@ -14,6 +14,7 @@
 #include "objectives/masking.h"
 #include "objectives/pair_step.h"
 #include "objectives/schedule.h"
+#include "tasks/pretrain/lm_evaluator.h"
 #include "tasks/pretrain/pretrain_data.h"
 #include "tasks/pretrain/train_config.h"
 #include "tasks/run/checkpoint_store.h"
@@ -29,9 +30,6 @@
 #include <vector>
 
 namespace xlm::tasks {
-
-// Validation/test scores by XLM metric name ("valid_en_mlm_ppl", ...).
-using Scores = std::map<std::string, double>;
 
 class Trainer {
  public:
@@ -56,15 +54,8 @@ class Trainer {
   const std::map<std::string, std::vector<float>>& loss_history() const { return loss_history_; }
 
  private:
-  struct Step {
-    std::string objective;  // "clm" or "mlm" (a pair step of "mlm" is TLM)
-    objectives::Step spec;
-  };
-
-  objectives::LmBatch stream_batch(const Step& step, const text::StreamBatch& stream, text::SplitMix64& rng) const;
-  objectives::LmBatch pair_batch(const Step& step, const text::ParallelBatch& pairs, text::SplitMix64& rng) const;
   void train_epoch();
-  void run_step(const Step& step, double lambda);
+  void run_step(const LmStep& step, double lambda);
   void end_iteration();
   void log_progress();
   void end_epoch(const Scores& scores);
@@ -72,7 +63,6 @@ class Trainer {
   void load_checkpoint(const std::string& path);
   void save_best_models(const Scores& scores);
   bool should_stop(const Scores& scores);
-  double score_split(const std::string& split, Scores& scores);
 
   TrainConfig config_;
   std::string run_dir_;
@@ -83,12 +73,11 @@ class Trainer {
   std::unique_ptr<Tee> tee_;  // copies the console to RUN/train.log; before metrics_ so it outlives it
   std::unique_ptr<MetricsLog> metrics_;
   std::unique_ptr<CheckpointStore> checkpoints_;
-  std::map<std::string, int64_t> lang2id_;
-  std::vector<Step> clm_steps_;
-  std::vector<Step> mlm_steps_;
+  std::vector<LmStep> clm_steps_;
+  std::vector<LmStep> mlm_steps_;
+  std::unique_ptr<LmBatchBuilder> builder_;
   objectives::LambdaSchedule lambda_clm_;
   objectives::LambdaSchedule lambda_mlm_;
-  objectives::MaskingOptions masking_;
   text::SplitMix64 mask_rng_{0};   // MLM/TLM masking of training batches
   text::SplitMix64 order_rng_{0};  // step order within an iteration
 

@@ -1,0 +1,113 @@
+// See lm_evaluator.h. Perplexity is exp(total loss / predicted words) over
+// the whole split, accuracy the percent of predicted words whose argmax is
+// right, as XLM's evaluate_clm / evaluate_mlm compute them.
+#include "tasks/pretrain/lm_evaluator.h"
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "objectives/clm.h"
+#include "objectives/lm_loss.h"
+#include "objectives/mlm.h"
+#include "objectives/pair_layout.h"
+#include "objectives/schedule.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace xlm::tasks {
+
+std::string LmStep::loss_name() const { return objective + "_" + spec.name(); }
+
+std::string LmStep::metric_key() const { return spec.name() + "_" + objective; }
+
+std::vector<LmStep> parse_lm_steps(const std::string& objective, const std::string& text,
+                                   const std::vector<std::string>& langs, const std::string& flag) {
+  std::vector<LmStep> steps;
+  for (const auto& spec : objectives::parse_steps(text, langs, flag)) steps.push_back({objective, spec});
+  return steps;
+}
+
+LmBatchBuilder::LmBatchBuilder(std::vector<std::string> id2lang, objectives::MaskingOptions masking)
+    : id2lang_(std::move(id2lang)), masking_(std::move(masking)) {
+  for (size_t i = 0; i < id2lang_.size(); ++i) lang2id_[id2lang_[i]] = static_cast<int64_t>(i);
+}
+
+int64_t LmBatchBuilder::lang_id(const std::string& lang) const {
+  auto it = lang2id_.find(lang);
+  XLM_CHECK(it != lang2id_.end(), ConfigError, "language '{}' is not one of the model's ({})", lang,
+            fmt::join(id2lang_, ", "));
+  return it->second;
+}
+
+objectives::LmBatch LmBatchBuilder::stream_batch(const LmStep& step, const text::StreamBatch& stream,
+                                                 text::SplitMix64& rng) const {
+  const int64_t lang = lang_id(step.spec.lang1);
+  const auto n_langs = static_cast<int64_t>(id2lang_.size());
+  return step.objective == "clm" ? objectives::clm_stream_batch(stream, lang, n_langs)
+                                 : objectives::mlm_stream_batch(stream, lang, n_langs, masking_, rng);
+}
+
+objectives::LmBatch LmBatchBuilder::pair_batch(const LmStep& step, const text::ParallelBatch& pairs,
+                                               text::SplitMix64& rng) const {
+  const objectives::PairSides sides = objectives::pair_sides(step.spec, id2lang_);
+  return step.objective == "clm" ? objectives::clm_pair_batch(pairs, sides)
+                                 : objectives::tlm_batch(pairs, sides, masking_, rng);
+}
+
+Scores evaluate_lm(nn::TransformerModel& model, PretrainData& data, const std::vector<LmStep>& steps,
+                   const LmBatchBuilder& builder, const std::vector<std::string>& splits) {
+  autograd::NoGradGuard no_grad;
+  const bool was_training = model.training();
+  model.set_training(false);
+  Scores scores;
+  for (const std::string& split : splits) {
+    XLM_CHECK(split == "valid" || split == "test", ConfigError, "evaluation split '{}': expected valid or test",
+              split);
+    const bool valid = split == "valid";
+    std::map<std::string, std::vector<double>> mono_ppl, mono_acc;  // by objective
+    for (const LmStep& step : steps) {
+      objectives::LmScore total;
+      text::SplitMix64 rng(0);
+      auto add = [&](const objectives::LmBatch& b) {
+        const objectives::LmScore s = objectives::score_lm(model, objectives::to_device(b, model.device()));
+        total.loss_sum += s.loss_sum;
+        total.n_words += s.n_words;
+        total.n_correct += s.n_correct;
+      };
+      if (step.spec.is_pair()) {
+        const text::LanguagePair pair = objectives::dataset_pair(step.spec);
+        ParaSplits& para = data.para(pair.l1, pair.l2);
+        text::ParallelDataset& loader = valid ? *para.valid : *para.test;
+        for (const auto& ids : loader.epoch_batches(0)) add(builder.pair_batch(step, loader.make_batch(ids), rng));
+      } else {
+        MonoSplits& mono = data.mono(step.spec.lang1);
+        text::StreamDataset& loader = valid ? *mono.valid : *mono.test;
+        for (int64_t i = 0; i < loader.n_batches(); ++i) add(builder.stream_batch(step, loader.batch(i), rng));
+      }
+      const double words = static_cast<double>(std::max<int64_t>(total.n_words, 1));
+      const double ppl = std::exp(total.loss_sum / words);
+      const double acc = 100.0 * static_cast<double>(total.n_correct) / words;
+      scores[fmt::format("{}_{}_ppl", split, step.metric_key())] = ppl;
+      scores[fmt::format("{}_{}_acc", split, step.metric_key())] = acc;
+      if (!step.spec.is_pair()) {
+        mono_ppl[step.objective].push_back(ppl);
+        mono_acc[step.objective].push_back(acc);
+      }
+    }
+    auto mean = [](const std::vector<double>& v) {
+      double s = 0;
+      for (double x : v) s += x;
+      return s / static_cast<double>(v.size());
+    };
+    for (const auto& [objective, ppls] : mono_ppl) {
+      scores[fmt::format("{}_{}_ppl", split, objective)] = mean(ppls);
+      scores[fmt::format("{}_{}_acc", split, objective)] = mean(mono_acc.at(objective));
+    }
+  }
+  model.set_training(was_training);
+  return scores;
+}
+
+}  // namespace xlm::tasks

@@ -1,0 +1,59 @@
+// Language-model steps and their evaluation, shared by `xlm train` (after
+// each epoch) and `xlm eval`: an LmStep names an objective and its languages
+// ("mlm" on "en-fr" is TLM), LmBatchBuilder turns loader batches into model
+// batches for it, and evaluate_lm scores a model on the valid/test files
+// under XLM's metric names (valid_en_mlm_ppl, valid_en-fr_mlm_acc,
+// valid_mlm_ppl = mean over the monolingual languages, ...).
+#pragma once
+
+#include "nn/transformer.h"
+#include "objectives/lm_batch.h"
+#include "objectives/masking.h"
+#include "objectives/pair_step.h"
+#include "tasks/pretrain/pretrain_data.h"
+#include "text/shuffle.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace xlm::tasks {
+
+// Scores by XLM metric name.
+using Scores = std::map<std::string, double>;
+
+struct LmStep {
+  std::string objective;  // "clm" or "mlm" (an "mlm" step on a pair is TLM)
+  objectives::Step spec;
+  // "mlm_en", "mlm_en-fr", "clm_fr": the name of its training loss.
+  std::string loss_name() const;
+  // "en_mlm", "en-fr_mlm": the middle of its metric names.
+  std::string metric_key() const;
+};
+
+// Steps of a --clm_steps / --mlm_steps value (ConfigError naming the flag).
+std::vector<LmStep> parse_lm_steps(const std::string& objective, const std::string& text,
+                                   const std::vector<std::string>& langs, const std::string& flag);
+
+class LmBatchBuilder {
+ public:
+  LmBatchBuilder(std::vector<std::string> id2lang, objectives::MaskingOptions masking);
+  objectives::LmBatch stream_batch(const LmStep& step, const text::StreamBatch& stream, text::SplitMix64& rng) const;
+  objectives::LmBatch pair_batch(const LmStep& step, const text::ParallelBatch& pairs, text::SplitMix64& rng) const;
+  int64_t lang_id(const std::string& lang) const;
+  const std::vector<std::string>& id2lang() const { return id2lang_; }
+
+ private:
+  std::vector<std::string> id2lang_;
+  std::map<std::string, int64_t> lang2id_;
+  objectives::MaskingOptions masking_;
+};
+
+// Perplexity and accuracy of every step on each split ("valid", "test"),
+// without gradients and with dropout off (the model's mode is restored).
+// CLM streams are scored with one row per batch as XLM; MLM masks with a
+// generator seeded 0 for every (split, step), so scores compare across epochs.
+Scores evaluate_lm(nn::TransformerModel& model, PretrainData& data, const std::vector<LmStep>& steps,
+                   const LmBatchBuilder& builder, const std::vector<std::string>& splits = {"valid", "test"});
+
+}  // namespace xlm::tasks
