@@ -13,7 +13,7 @@ namespace xlm::tools {
 
 void add_train_command(CLI::App& app) {
   auto cfg = std::make_shared<tasks::TrainConfig>();
-  CLI::App* cmd = app.add_subcommand("train", "Pretrain an XLM (CLM / MLM / TLM) with XLM's train.py flags");
+  CLI::App* cmd = app.add_subcommand("train", "Pretrain an XLM (CLM / MLM / TLM) or train MT (MT / AE / BT) with XLM's train.py flags");
   auto& c = *cfg;
   // experiment
   cmd->add_option("--dump_path", c.dump_path, "where run folders are created")->capture_default_str();
@@ -73,8 +73,29 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--lambda_clm", c.lambda_clm, "CLM loss weight or schedule")->capture_default_str();
   cmd->add_option("--clm_steps", c.clm_steps, "CLM steps: languages, comma-separated (e.g. en,fr)");
   cmd->add_option("--mlm_steps", c.mlm_steps, "MLM steps (en) and TLM steps (en-fr), comma-separated");
+  // machine translation (encoder-decoder)
+  cmd->add_option("--encoder_only", c.encoder_only, "false: train an encoder and a decoder (MT, AE, BT steps)")
+      ->capture_default_str();
+  cmd->add_option("--mt_steps", c.mt_steps, "supervised MT directions, comma-separated (e.g. en-fr,fr-en)");
+  cmd->add_option("--ae_steps", c.ae_steps, "denoising auto-encoder languages, comma-separated (e.g. en,fr)");
+  cmd->add_option("--bt_steps", c.bt_steps, "back-translation cycles, comma-separated (e.g. en-fr-en,fr-en-fr)");
+  cmd->add_option("--lambda_mt", c.lambda_mt, "MT loss weight or schedule")->capture_default_str();
+  cmd->add_option("--lambda_ae", c.lambda_ae, "auto-encoder loss weight or schedule")->capture_default_str();
+  cmd->add_option("--lambda_bt", c.lambda_bt, "back-translation loss weight or schedule")->capture_default_str();
+  cmd->add_option("--word_shuffle", c.word_shuffle, "auto-encoder noise: maximum word shift (0 = off)")
+      ->capture_default_str();
+  cmd->add_option("--word_dropout", c.word_dropout, "auto-encoder noise: word drop probability")
+      ->capture_default_str();
+  cmd->add_option("--word_blank", c.word_blank, "auto-encoder noise: word blank probability")->capture_default_str();
+  cmd->add_option("--eval_bleu", c.eval_bleu, "add BLEU of translated valid/test sets to the MT metrics")
+      ->capture_default_str();
+  cmd->add_option("--beam_size", c.beam_size, "beam size of --eval_bleu translations (1 = greedy)")
+      ->capture_default_str();
+  cmd->add_option("--length_penalty", c.length_penalty, "beam search length penalty")->capture_default_str();
+  cmd->add_option("--early_stopping", c.early_stopping, "beam search early stopping")->capture_default_str();
   // reload
-  cmd->add_option("--reload_model", c.reload_model, "start from this model directory");
+  cmd->add_option("--reload_model", c.reload_model,
+                  "start from this model directory (encoder-decoder: ENC_PATH,DEC_PATH, either may be empty)");
   cmd->add_option("--reload_checkpoint", c.reload_checkpoint, "resume from this checkpoint folder");
   cmd->add_option("--eval_only", c.eval_only, "only evaluate the reloaded model")->capture_default_str();
   // ours

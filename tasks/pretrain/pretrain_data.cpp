@@ -74,6 +74,38 @@ PretrainData::PretrainData(const PretrainDataOptions& options) : options_(option
               text::join_path(options.data_path, text::para_file_name("train", l1, l2, l1)), options.max_len);
     para_.emplace(l1 + "-" + l2, std::move(splits));
   }
+
+  for (const std::string& lang : options.sentence_langs) {
+    ParaSplits splits;
+    text::ParallelOptions train;
+    train.max_len = options.max_len;
+    train.batch_size = options.batch_size;
+    // Both sides count (2 * (len + 2) tokens a sentence): double the budget
+    // to batch len + 2 tokens a sentence as XLM's monolingual Dataset does.
+    train.tokens_per_batch = options.tokens_per_batch == -1 ? -1 : 2 * options.tokens_per_batch;
+    train.group_by_size = options.group_by_size;
+    train.shuffle = true;
+    train.seed = name_seed(options.seed, "sent:" + lang);
+    text::ParallelOptions eval = train;
+    eval.shuffle = false;
+    eval.max_len = -1;
+    auto open_mono = [&](const std::string& split, const text::ParallelOptions& opts) {
+      auto file = open_file(text::mono_file_name(split, lang));
+      return std::make_unique<text::ParallelDataset>(file, file, opts);
+    };
+    splits.train = open_mono("train", train);
+    splits.valid = open_mono("valid", eval);
+    splits.test = open_mono("test", eval);
+    XLM_CHECK(splits.train->n_pairs() > 0, ConfigError, "{}: no training sentence within --max_len {}",
+              text::join_path(options.data_path, text::mono_file_name("train", lang)), options.max_len);
+    sentences_.emplace(lang, std::move(splits));
+  }
+}
+
+ParaSplits& PretrainData::sentences(const std::string& lang) {
+  auto it = sentences_.find(lang);
+  XLM_CHECK(it != sentences_.end(), ConfigError, "no monolingual sentence data was opened for '{}'", lang);
+  return it->second;
 }
 
 std::shared_ptr<const text::BinarizedFile> PretrainData::open_file(const std::string& name) const {

@@ -2,7 +2,9 @@
 // XLM's file names: the dictionary (`vocab`, the fastBPE vocab every
 // binarized file was indexed with), a stream per language for CLM/MLM steps
 // and a parallel dataset per language pair for TLM steps, each for train,
-// valid and test. Only what the steps need is opened, and a missing or
+// valid and test, and sentence batches per language for the auto-encoder
+// and back-translation steps (XLM batches monolingual sentences there, not
+// streams). Only what the steps need is opened, and a missing or
 // mismatched file is a ConfigError naming it before training starts.
 #pragma once
 
@@ -21,6 +23,7 @@ struct PretrainDataOptions {
   std::string data_path;
   std::vector<std::string> mono_langs;                          // languages of mono steps
   std::vector<std::pair<std::string, std::string>> para_pairs;  // (l1, l2) with l1 < l2
+  std::vector<std::string> sentence_langs;                      // languages of AE / BT steps
   int64_t batch_size = 32;
   int64_t bptt = 256;
   int64_t max_len = 100;
@@ -52,6 +55,11 @@ class PretrainData {
   ParaSplits& para(const std::string& l1, const std::string& l2);  // l1 < l2
   const std::map<std::string, MonoSplits>& all_mono() const { return mono_; }
   const std::map<std::string, ParaSplits>& all_para() const { return para_; }
+  // Sentence batches of one language: a ParallelDataset reading the
+  // monolingual file as both sides (x1 == x2; use x1), so batching, length
+  // filtering, grouping by size and cursors are the parallel data's.
+  ParaSplits& sentences(const std::string& lang);
+  const std::map<std::string, ParaSplits>& all_sentences() const { return sentences_; }
   // Training sentences per language / pair (what --lg_sampling_factor weighs).
   int64_t train_sentences(const std::string& lang) const;
   int64_t train_pairs(const std::string& l1, const std::string& l2) const;
@@ -65,6 +73,7 @@ class PretrainData {
   std::unique_ptr<text::Dictionary> dictionary_;
   std::map<std::string, MonoSplits> mono_;        // by language
   std::map<std::string, ParaSplits> para_;        // by "l1-l2"
+  std::map<std::string, ParaSplits> sentences_;   // by language
   std::map<std::string, int64_t> mono_sentences_;  // train sentences by language
 };
 

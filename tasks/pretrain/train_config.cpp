@@ -63,8 +63,23 @@ void TrainConfig::validate() const {
     }
     XLM_CHECK(seen.insert(lang).second, ConfigError, "--lgs {}: '{}' appears twice", lgs, lang);
   }
-  XLM_CHECK(!clm_steps.empty() || !mlm_steps.empty(), ConfigError,
-            "nothing to train: give --clm_steps and/or --mlm_steps (e.g. --mlm_steps en,fr)");
+  XLM_CHECK(!clm_steps.empty() || !mlm_steps.empty() || !mt_steps.empty() || !ae_steps.empty() || !bt_steps.empty(),
+            ConfigError,
+            "nothing to train: give --clm_steps, --mlm_steps, or (with --encoder_only false) --mt_steps, --ae_steps, "
+            "--bt_steps");
+  if (encoder_only) {
+    for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--mt_steps", &mt_steps},
+                                      {"--ae_steps", &ae_steps},
+                                      {"--bt_steps", &bt_steps}})
+      XLM_CHECK(value->empty(), ConfigError, "{} {}: needs --encoder_only false (an encoder and a decoder)", flag,
+                *value);
+    XLM_CHECK(!eval_bleu, ConfigError, "--eval_bleu true: needs --encoder_only false and --mt_steps or --bt_steps");
+  }
+  XLM_CHECK(word_shuffle == 0 || word_shuffle > 1, ConfigError,
+            "--word_shuffle {}: expected 0 (off) or a maximum shift > 1", word_shuffle);
+  check_probability(word_dropout, "--word_dropout", false);
+  check_probability(word_blank, "--word_blank", false);
+  check_positive(beam_size, "--beam_size");
 
   check_positive(emb_dim, "--emb_dim");
   check_positive(n_layers, "--n_layers");
@@ -104,7 +119,7 @@ void TrainConfig::validate() const {
 }
 
 nlohmann::json TrainConfig::to_json() const {
-  return nlohmann::json{
+  nlohmann::json j{
       {"dump_path", dump_path},
       {"exp_name", exp_name},
       {"exp_id", exp_id},
@@ -149,6 +164,28 @@ nlohmann::json TrainConfig::to_json() const {
       {"seed", seed},
       {"log_every", log_every},
   };
+  // The encoder-decoder settings only when they are used, so that an
+  // encoder-only run keeps the configuration (and default exp_id) it had.
+  if (!encoder_only) {
+    const nlohmann::json mt{
+        {"encoder_only", encoder_only},
+        {"mt_steps", mt_steps},
+        {"ae_steps", ae_steps},
+        {"bt_steps", bt_steps},
+        {"lambda_mt", lambda_mt},
+        {"lambda_ae", lambda_ae},
+        {"lambda_bt", lambda_bt},
+        {"word_shuffle", word_shuffle},
+        {"word_dropout", word_dropout},
+        {"word_blank", word_blank},
+        {"eval_bleu", eval_bleu},
+        {"beam_size", beam_size},
+        {"length_penalty", length_penalty},
+        {"early_stopping", early_stopping},
+    };
+    j.update(mt);
+  }
+  return j;
 }
 
 std::string resolve_device(const std::string& requested) {

@@ -63,6 +63,22 @@ struct TrainConfig {
   std::string clm_steps;
   std::string mlm_steps;
 
+  // ---- machine translation (XLM's encoder-decoder flags)
+  bool encoder_only = true;       // false: an encoder and a decoder (MT, AE, BT steps)
+  std::string mt_steps;           // "en-fr,fr-en": supervised MT directions
+  std::string ae_steps;           // "en,fr": denoising auto-encoder languages
+  std::string bt_steps;           // "en-fr-en": source en, generate fr, train fr->en
+  std::string lambda_mt = "1";
+  std::string lambda_ae = "1";
+  std::string lambda_bt = "1";
+  double word_shuffle = 0;
+  double word_dropout = 0;
+  double word_blank = 0;
+  bool eval_bleu = false;
+  int64_t beam_size = 1;
+  double length_penalty = 1;
+  bool early_stopping = false;
+
   // ---- reload
   std::string reload_model;
   std::string reload_checkpoint;

@@ -15,12 +15,15 @@
 #include "nn/model_dir.h"
 #include "objectives/lm_batch.h"
 #include "objectives/lm_loss.h"
+#include "tasks/pretrain/mt_reload.h"
+#include "tasks/pretrain/mt_steps.h"
 #include "tasks/pretrain/throughput.h"
 #include "tasks/run/run_dir.h"
 #include "text/data_paths.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +39,8 @@ namespace {
 constexpr const char* kTrainerState = "trainer.json";
 constexpr const char* kOptimizerState = "optimizer.safetensors";
 constexpr const char* kModelFolder = "model";
+constexpr const char* kEncoderFolder = "encoder";  // of an MT model directory (tasks/mt)
+constexpr const char* kDecoderFolder = "decoder";
 
 // "_valid_en_mlm_ppl" -> {"valid_en_mlm_ppl", lower is better}
 std::pair<std::string, bool> parse_metric(const std::string& text) {
@@ -84,6 +89,20 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
   mlm_steps_ = parse_lm_steps("mlm", config_.mlm_steps, langs, "--mlm_steps");
   lambda_clm_ = objectives::LambdaSchedule::parse(config_.lambda_clm, "--lambda_clm");
   lambda_mlm_ = objectives::LambdaSchedule::parse(config_.lambda_mlm, "--lambda_mlm");
+  ae_steps_ = parse_ae_steps(config_.ae_steps, langs);
+  mt_steps_ = parse_mt_steps(config_.mt_steps, langs);
+  bt_steps_ = parse_bt_steps(config_.bt_steps, langs);
+  lambda_ae_ = objectives::LambdaSchedule::parse(config_.lambda_ae, "--lambda_ae");
+  lambda_mt_ = objectives::LambdaSchedule::parse(config_.lambda_mt, "--lambda_mt");
+  lambda_bt_ = objectives::LambdaSchedule::parse(config_.lambda_bt, "--lambda_bt");
+  noise_.word_shuffle = config_.word_shuffle;
+  noise_.word_dropout = config_.word_dropout;
+  noise_.word_blank = config_.word_blank;
+  noise_.validate();
+  mt_eval_.eval_bleu = config_.eval_bleu;
+  mt_eval_.beam_size = config_.beam_size;
+  mt_eval_.length_penalty = config_.length_penalty;
+  mt_eval_.early_stopping = config_.early_stopping;
 
   // ---- data
   PretrainDataOptions data_options;
@@ -100,8 +119,15 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
       }
     }
   }
+  for (const auto& direction : mt_eval_directions(mt_steps_, bt_steps_)) {
+    const text::LanguagePair pair = objectives::dataset_pair(direction);
+    pairs.insert({pair.l1, pair.l2});
+  }
+  std::set<std::string> sentence_langs(ae_steps_.begin(), ae_steps_.end());
+  for (const auto& cycle : bt_steps_) sentence_langs.insert(cycle.lang1);
   data_options.mono_langs.assign(mono.begin(), mono.end());
   data_options.para_pairs.assign(pairs.begin(), pairs.end());
+  data_options.sentence_langs.assign(sentence_langs.begin(), sentence_langs.end());
   data_options.batch_size = config_.batch_size;
   data_options.bptt = config_.bptt;
   data_options.max_len = config_.max_len;
@@ -139,7 +165,21 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
   model_->dropout_stream() = nn::PhiloxStream(text::derive_seed(config_.seed, 1), 0);
   mask_rng_ = text::SplitMix64(text::derive_seed(config_.seed, 2));
   order_rng_ = text::SplitMix64(text::derive_seed(config_.seed, 3));
-  optimizer_ = std::make_unique<nn::Optimizer>(nn::parse_optimizer_spec(config_.optimizer), model_->parameters());
+  noise_rng_ = text::SplitMix64(text::derive_seed(config_.seed, 4));
+  nn::NamedTensors trained = model_->parameters();
+  if (!config_.encoder_only) {
+    nn::TransformerConfig decoder_config = model_config;
+    decoder_config.is_decoder = true;
+    decoder_config.causal = false;
+    decoder_ = std::make_unique<nn::TransformerModel>(decoder_config, text::derive_seed(config_.seed, 5), device_);
+    decoder_->dropout_stream() = nn::PhiloxStream(text::derive_seed(config_.seed, 6), 0);
+    // One optimizer over both models (XLM's EncDecTrainer); names prefixed
+    // so that the two models' moments do not collide in the checkpoint.
+    trained.clear();
+    for (const auto& [name, t] : model_->parameters()) trained.emplace_back("encoder." + name, t);
+    for (const auto& [name, t] : decoder_->parameters()) trained.emplace_back("decoder." + name, t);
+  }
+  optimizer_ = std::make_unique<nn::Optimizer>(nn::parse_optimizer_spec(config_.optimizer), trained);
 
   // ---- run folder, then reload or resume
   nlohmann::json resolved = config_.to_json();
@@ -160,25 +200,24 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
     say("resuming from {}\n", *latest);
     load_checkpoint(*latest);
   } else if (!config_.reload_model.empty()) {
-    XLM_CHECK(fs::is_directory(config_.reload_model), ConfigError, "--reload_model {}: no such folder",
-              config_.reload_model);
-    nn::LoadedModel loaded = nn::load_model_dir(config_.reload_model, device_);
-    XLM_CHECK(loaded.config.n_words == model_config.n_words && loaded.config.emb_dim == model_config.emb_dim &&
-                  loaded.config.n_layers == model_config.n_layers && loaded.config.n_heads == model_config.n_heads,
-              ConfigError,
-              "--reload_model {}: its model (n_words {}, emb_dim {}, n_layers {}, n_heads {}) does not match this "
-              "run's (n_words {}, emb_dim {}, n_layers {}, n_heads {})",
-              config_.reload_model, loaded.config.n_words, loaded.config.emb_dim, loaded.config.n_layers,
-              loaded.config.n_heads, model_config.n_words, model_config.emb_dim, model_config.n_layers,
-              model_config.n_heads);
-    std::map<std::string, Tensor> weights;
-    for (auto& [name, t] : loaded.model->state_dict()) weights[name] = t;
-    model_->load_state_dict(weights, config_.reload_model);
+    if (config_.encoder_only) {
+      reload_into(*model_, config_.reload_model, "--reload_model");
+    } else {
+      const auto [encoder_path, decoder_path] = split_reload_paths(config_.reload_model);
+      if (!encoder_path.empty()) reload_into(*model_, encoder_path, "--reload_model");
+      if (!decoder_path.empty()) {
+        const std::vector<std::string> fresh = reload_into(*decoder_, decoder_path, "--reload_model");
+        if (!fresh.empty())
+          say("decoder from {}: {} cross-attention tensors start at random (e.g. {})\n", decoder_path, fresh.size(),
+              fresh.front());
+      }
+    }
   }
   say("run folder {}\n", run_dir_);
-  say("model: {} layers, {} dims, {} heads, {} words, {} languages, {} parameters on {}\n",
-             model_config.n_layers, model_config.emb_dim, model_config.n_heads, model_config.n_words,
-             model_config.n_langs, count_parameters(*model_), device_.str());
+  say("{}: {} layers, {} dims, {} heads, {} words, {} languages, {} parameters on {}\n",
+      encoder_decoder() ? "encoder" : "model", model_config.n_layers, model_config.emb_dim, model_config.n_heads,
+      model_config.n_words, model_config.n_langs, count_parameters(*model_), device_.str());
+  if (encoder_decoder()) say("decoder: {} parameters\n", count_parameters(*decoder_));
 }
 
 Trainer::~Trainer() = default;
@@ -207,6 +246,7 @@ void Trainer::train_epoch() {
   n_sentences_ = 0;
   log_clock_ = std::chrono::steady_clock::now();
   model_->set_training(true);
+  if (decoder_) decoder_->set_training(true);
   while (n_sentences_ < config_.epoch_size) {
     for (const auto* steps : {&clm_steps_, &mlm_steps_}) {
       if (steps->empty()) continue;
@@ -227,6 +267,7 @@ void Trainer::train_epoch() {
       for (const auto& spec : objectives::sample_step_order(specs, sizes, config_.lg_sampling_factor, order_rng_))
         run_step(LmStep{objective, spec}, lambda);
     }
+    if (encoder_decoder()) run_encdec_steps();
     end_iteration();
   }
 }
@@ -241,9 +282,15 @@ void Trainer::run_step(const LmStep& step, double lambda) {
     batch = builder_->stream_batch(step, data_->mono(step.spec.lang1).train->next(), mask_rng_);
   }
   batch = objectives::to_device(batch, device_);
-  Tensor loss = objectives::lm_loss(*model_, batch);
+  backward_and_update(objectives::lm_loss(*model_, batch), step.loss_name(), lambda);
+  const int64_t rows = batch.words.size(0), cols = batch.words.size(1);
+  n_sentences_ += config_.batch_size;
+  words_since_log_ += rows * cols;
+  flops_since_log_ += training_flops(model_->config(), rows, cols, objectives::n_predicted(batch));
+}
+
+void Trainer::backward_and_update(Tensor loss, const std::string& name, double lambda) {
   const float loss_value = static_cast<float>(loss.item());
-  const std::string name = step.loss_name();
   XLM_CHECK(std::isfinite(loss_value), Error, "{} loss is {} at iteration {}: training diverged (lower the learning rate?)",
             name, loss_value, n_total_iter_);
   loss_history_[name].push_back(loss_value);
@@ -254,14 +301,60 @@ void Trainer::run_step(const LmStep& step, double lambda) {
   loss.backward();
   ++n_backward_;
   if (n_backward_ % config_.accumulate_gradients == 0) {
-    last_grad_norm_ = nn::clip_grad_norm(model_->parameters(), config_.clip_grad_norm);
+    // Each model clipped on its own, as XLM's optimize(); the logged norm is their joint norm.
+    const double encoder_norm = nn::clip_grad_norm(model_->parameters(), config_.clip_grad_norm);
+    const double decoder_norm = decoder_ ? nn::clip_grad_norm(decoder_->parameters(), config_.clip_grad_norm) : 0.0;
+    last_grad_norm_ = std::sqrt(encoder_norm * encoder_norm + decoder_norm * decoder_norm);
     optimizer_->step();
     optimizer_->zero_grad();
   }
-  const int64_t rows = batch.words.size(0), cols = batch.words.size(1);
+}
+
+void Trainer::run_encdec_steps() {
+  // XLM's train.py order: auto-encoder steps (every language once, shuffled),
+  // MT steps (drawn as the pair LM steps are), back-translation (shuffled).
+  if (!ae_steps_.empty()) {
+    std::vector<objectives::Step> steps;
+    for (const std::string& lang : ae_steps_) steps.push_back(objectives::Step{lang, ""});
+    const double lambda = lambda_ae_.value_at(n_total_iter_);
+    for (const auto& step : objectives::shuffled_steps(steps, order_rng_)) run_ae_step(step.lang1, lambda);
+  }
+  if (!mt_steps_.empty()) {
+    std::vector<int64_t> sizes;
+    for (const auto& direction : mt_steps_) {
+      const text::LanguagePair pair = objectives::dataset_pair(direction);
+      sizes.push_back(data_->train_pairs(pair.l1, pair.l2));
+    }
+    const double lambda = lambda_mt_.value_at(n_total_iter_);
+    for (const auto& direction : objectives::sample_step_order(mt_steps_, sizes, config_.lg_sampling_factor, order_rng_))
+      run_mt_step(direction, lambda);
+  }
+}
+
+void Trainer::run_ae_step(const std::string& lang, double lambda) {
+  if (lambda == 0.0) return;
+  const text::ParallelBatch sentences = data_->sentences(lang).train->next();
+  const objectives::Sentences noisy = objectives::add_noise({sentences.x1, sentences.len1}, noise_, noise_rng_);
+  const int64_t id = builder_->lang_id(lang);
+  train_mt_batch("ae_" + lang, objectives::mt_batch(noisy.words, noisy.lengths, id, sentences.x1, sentences.len1, id),
+                 lambda);
+}
+
+void Trainer::run_mt_step(const objectives::Step& direction, double lambda) {
+  if (lambda == 0.0) return;
+  const text::LanguagePair pair = objectives::dataset_pair(direction);
+  train_mt_batch("mt_" + direction.name(),
+                 direction_batch(direction, data_->para(pair.l1, pair.l2).train->next(), *builder_), lambda);
+}
+
+void Trainer::train_mt_batch(const std::string& name, const objectives::MtBatch& host_batch, double lambda) {
+  const objectives::MtBatch batch = objectives::to_device(host_batch, device_);
+  backward_and_update(objectives::mt_loss(*model_, *decoder_, batch), name, lambda);
+  const int64_t rows = batch.x1.size(0), src = batch.x1.size(1), tgt = batch.x2.size(1);
   n_sentences_ += config_.batch_size;
-  words_since_log_ += rows * cols;
-  flops_since_log_ += training_flops(model_->config(), rows, cols, objectives::n_predicted(batch));
+  words_since_log_ += rows * (src + tgt);
+  flops_since_log_ += training_flops(model_->config(), rows, src, 0) +
+                      training_flops(decoder_->config(), rows, tgt, batch.targets.size(0));
 }
 
 void Trainer::end_iteration() {
@@ -295,7 +388,38 @@ void Trainer::log_progress() {
 Scores Trainer::evaluate() {
   std::vector<LmStep> steps = clm_steps_;
   steps.insert(steps.end(), mlm_steps_.begin(), mlm_steps_.end());
-  return evaluate_lm(*model_, *data_, steps, *builder_);
+  Scores scores = evaluate_lm(*model_, *data_, steps, *builder_);
+  if (encoder_decoder()) {
+    const Scores mt = evaluate_mt(*model_, *decoder_, *data_, mt_eval_directions(mt_steps_, bt_steps_), *builder_,
+                                  mt_eval_);
+    scores.insert(mt.begin(), mt.end());
+  }
+  return scores;
+}
+
+void Trainer::save_models(const std::string& dir) const {
+  if (!encoder_decoder()) {
+    nn::save_model_dir(dir, *model_, data_->vocab_path(), data_->codes_path());
+    return;
+  }
+  fs::create_directories(dir);
+  nn::save_model_dir(text::join_path(dir, kEncoderFolder), *model_, data_->vocab_path(), data_->codes_path());
+  nn::save_model_dir(text::join_path(dir, kDecoderFolder), *decoder_, data_->vocab_path(), data_->codes_path());
+}
+
+void Trainer::load_models(const std::string& dir) {
+  auto load = [&](nn::TransformerModel& model, const std::string& path) {
+    nn::LoadedModel loaded = nn::load_model_dir(path, device_);
+    std::map<std::string, Tensor> weights;
+    for (auto& [name, t] : loaded.model->state_dict()) weights[name] = t;
+    model.load_state_dict(weights, path);
+  };
+  if (!encoder_decoder()) {
+    load(*model_, dir);
+    return;
+  }
+  load(*model_, text::join_path(dir, kEncoderFolder));
+  load(*decoder_, text::join_path(dir, kDecoderFolder));
 }
 
 void Trainer::end_epoch(const Scores& scores) {
@@ -322,7 +446,7 @@ void Trainer::save_best_models(const Scores& scores) {
     if (!better) continue;
     best_metrics_[metric] = it->second;
     const std::string dir = text::join_path(run_dir_, "best-" + metric);
-    nn::save_model_dir(dir, *model_, data_->vocab_path(), data_->codes_path());
+    save_models(dir);
     say("new best {} = {:.4f}: saved {}\n", metric, it->second, dir);
   }
 }
@@ -355,15 +479,21 @@ void Trainer::save_checkpoint() {
                              {"offset", model_->dropout_stream().offset()}};
   state["mask_rng"] = mask_rng_.state();
   state["order_rng"] = order_rng_.state();
+  if (encoder_decoder()) {
+    state["noise_rng"] = noise_rng_.state();
+    state["decoder_dropout_stream"] = {{"seed", decoder_->dropout_stream().seed()},
+                                       {"offset", decoder_->dropout_stream().offset()}};
+  }
   state["best_metrics"] = best_metrics_;
   state["best_stopping"] = best_stopping_ ? nlohmann::json(*best_stopping_) : nlohmann::json(nullptr);
   state["epochs_without_progress"] = epochs_without_progress_;
   nlohmann::json cursors;
   for (const auto& [lang, splits] : data_->all_mono()) cursors["mono:" + lang] = splits.train->cursor().to_json();
   for (const auto& [pair, splits] : data_->all_para()) cursors["para:" + pair] = splits.train->cursor().to_json();
+  for (const auto& [lang, splits] : data_->all_sentences()) cursors["sent:" + lang] = splits.train->cursor().to_json();
   state["cursors"] = cursors;
   const std::string path = checkpoints_->write(n_total_iter_, [&](const std::string& dir) {
-    nn::save_model_dir(text::join_path(dir, kModelFolder), *model_, data_->vocab_path(), data_->codes_path());
+    save_models(text::join_path(dir, kModelFolder));
     save_safetensors(text::join_path(dir, kOptimizerState), optimizer_->state());
     std::ofstream out(text::join_path(dir, kTrainerState));
     out << state.dump(2) << "\n";
@@ -385,10 +515,7 @@ void Trainer::load_checkpoint(const std::string& path) {
   const std::string state_path = text::join_path(path, kTrainerState);
   const nlohmann::json state = read_json_file(state_path);
   try {
-    nn::LoadedModel loaded = nn::load_model_dir(text::join_path(path, kModelFolder), device_);
-    std::map<std::string, Tensor> weights;
-    for (auto& [name, t] : loaded.model->state_dict()) weights[name] = t;
-    model_->load_state_dict(weights, text::join_path(path, kModelFolder));
+    load_models(text::join_path(path, kModelFolder));
     SafetensorsContents moments = load_safetensors(text::join_path(path, kOptimizerState));
     optimizer_->load_state(moments.tensors, state.at("optimizer"));
     epoch_ = state.at("epoch").get<int64_t>();
@@ -398,6 +525,11 @@ void Trainer::load_checkpoint(const std::string& path) {
                                                 state.at("dropout_stream").at("offset").get<uint64_t>());
     mask_rng_ = text::SplitMix64(state.at("mask_rng").get<uint64_t>());
     order_rng_ = text::SplitMix64(state.at("order_rng").get<uint64_t>());
+    if (encoder_decoder()) {
+      noise_rng_ = text::SplitMix64(state.at("noise_rng").get<uint64_t>());
+      decoder_->dropout_stream() = nn::PhiloxStream(state.at("decoder_dropout_stream").at("seed").get<uint64_t>(),
+                                                    state.at("decoder_dropout_stream").at("offset").get<uint64_t>());
+    }
     best_metrics_ = state.at("best_metrics").get<std::map<std::string, double>>();
     best_stopping_.reset();
     if (!state.at("best_stopping").is_null()) best_stopping_ = state.at("best_stopping").get<double>();
@@ -407,6 +539,8 @@ void Trainer::load_checkpoint(const std::string& path) {
       splits.train->restore(text::DataCursor::from_json(cursors.at("mono:" + lang)));
     for (auto& [pair, splits] : data_->all_para())
       splits.train->restore(text::DataCursor::from_json(cursors.at("para:" + pair)));
+    for (auto& [lang, splits] : data_->all_sentences())
+      splits.train->restore(text::DataCursor::from_json(cursors.at("sent:" + lang)));
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(fmt::format("{}: missing or mistyped field ({})", state_path, e.what()));
   }

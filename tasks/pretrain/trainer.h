@@ -6,15 +6,22 @@
 // model saves, the stopping criterion, and a checkpoint. Everything a run
 // depends on (parameters, optimizer moments, counters, random states, data
 // cursors) is in the checkpoint, so a resumed run continues the same curve.
+// With --encoder_only false (XLM's EncDecTrainer) the model is an encoder
+// plus a decoder, both in one optimizer: CLM/MLM steps train the encoder,
+// then each iteration runs the auto-encoder, MT and back-translation steps
+// (XLM's order), and checkpoints and best saves are MT model directories.
 #pragma once
 
 #include "nn/optimizer.h"
 #include "objectives/lm_batch.h"
 #include "nn/transformer.h"
 #include "objectives/masking.h"
+#include "objectives/mt.h"
+#include "objectives/noise.h"
 #include "objectives/pair_step.h"
 #include "objectives/schedule.h"
 #include "tasks/pretrain/lm_evaluator.h"
+#include "tasks/pretrain/mt_evaluator.h"
 #include "tasks/pretrain/pretrain_data.h"
 #include "tasks/pretrain/train_config.h"
 #include "tasks/run/checkpoint_store.h"
@@ -46,16 +53,28 @@ class Trainer {
   Scores evaluate();
 
   const std::string& run_dir() const { return run_dir_; }
-  nn::TransformerModel& model() { return *model_; }
+  nn::TransformerModel& model() { return *model_; }  // the encoder of an encoder-decoder run
+  nn::TransformerModel* decoder() { return decoder_.get(); }  // nullptr with --encoder_only true
   int64_t epoch() const { return epoch_; }
   int64_t n_total_iter() const { return n_total_iter_; }
   // The loss of every training step this process took, by step name
-  // ("mlm_en", "mlm_en-fr", "clm_fr"), in order (tests use it).
+  // ("mlm_en", "mlm_en-fr", "clm_fr", "ae_en", "mt_en-fr", "bt_en-fr-en"),
+  // in order (tests use it).
   const std::map<std::string, std::vector<float>>& loss_history() const { return loss_history_; }
 
  private:
   void train_epoch();
   void run_step(const LmStep& step, double lambda);
+  void run_encdec_steps();
+  void run_ae_step(const std::string& lang, double lambda);
+  void run_mt_step(const objectives::Step& direction, double lambda);
+  void train_mt_batch(const std::string& name, const objectives::MtBatch& batch, double lambda);
+  // Records the loss, backward (scaled by lambda), and every
+  // --accumulate_gradients backward passes clips and updates.
+  void backward_and_update(Tensor loss, const std::string& name, double lambda);
+  void save_models(const std::string& dir) const;  // a model directory, or an MT model directory
+  void load_models(const std::string& dir);
+  bool encoder_decoder() const { return decoder_ != nullptr; }
   void end_iteration();
   void log_progress();
   void end_epoch(const Scores& scores);
@@ -68,7 +87,8 @@ class Trainer {
   std::string run_dir_;
   Device device_;
   std::unique_ptr<PretrainData> data_;
-  std::unique_ptr<nn::TransformerModel> model_;
+  std::unique_ptr<nn::TransformerModel> model_;    // the encoder of an encoder-decoder run
+  std::unique_ptr<nn::TransformerModel> decoder_;  // only with --encoder_only false
   std::unique_ptr<nn::Optimizer> optimizer_;
   std::unique_ptr<Tee> tee_;  // copies the console to RUN/train.log; before metrics_ so it outlives it
   std::unique_ptr<MetricsLog> metrics_;
@@ -78,8 +98,17 @@ class Trainer {
   std::unique_ptr<LmBatchBuilder> builder_;
   objectives::LambdaSchedule lambda_clm_;
   objectives::LambdaSchedule lambda_mlm_;
+  std::vector<std::string> ae_steps_;
+  std::vector<objectives::Step> mt_steps_;
+  std::vector<objectives::Step> bt_steps_;  // {l1, l2}: l1 -> l2 -> l1
+  objectives::LambdaSchedule lambda_ae_;
+  objectives::LambdaSchedule lambda_mt_;
+  objectives::LambdaSchedule lambda_bt_;
+  objectives::NoiseOptions noise_;
+  MtEvalOptions mt_eval_;
   text::SplitMix64 mask_rng_{0};   // MLM/TLM masking of training batches
   text::SplitMix64 order_rng_{0};  // step order within an iteration
+  text::SplitMix64 noise_rng_{0};  // auto-encoder noise
 
   // Progress (checkpointed).
   int64_t epoch_ = 0;              // the epoch being (or next to be) trained

@@ -1,0 +1,43 @@
+// Validation of the translation directions of an encoder-decoder run, as
+// XLM's EncDecEvaluator.evaluate_mt (src/evaluation/evaluator.py): for each
+// direction l1 -> l2 (the --mt_steps ones and the reverse of each --bt_steps
+// cycle) on the parallel valid/test files, the decoder's perplexity and
+// next-word accuracy on the references (valid_en-fr_mt_ppl, _mt_acc) and,
+// with eval_bleu, the BLEU of greedy or beam translations (_mt_bleu).
+#pragma once
+
+#include "nn/transformer.h"
+#include "objectives/mt.h"
+#include "objectives/schedule.h"
+#include "tasks/pretrain/lm_evaluator.h"
+#include "tasks/pretrain/pretrain_data.h"
+
+#include <string>
+#include <vector>
+
+namespace xlm::tasks {
+
+struct MtEvalOptions {
+  bool eval_bleu = false;
+  int64_t beam_size = 1;
+  double length_penalty = 1.0;
+  bool early_stopping = false;
+};
+
+// The MT batch of a direction from its (sorted) pair dataset's batch:
+// x1/len1 become the encoder side when step.lang1 is the pair's first language.
+objectives::MtBatch direction_batch(const objectives::Step& direction, const text::ParallelBatch& pairs,
+                                    const LmBatchBuilder& builder);
+
+// The directions XLM evaluates: mt_steps, then (l2, l1) for each bt step
+// (l1, l2), without repeats, in that order.
+std::vector<objectives::Step> mt_eval_directions(const std::vector<objectives::Step>& mt_steps,
+                                                 const std::vector<objectives::Step>& bt_steps);
+
+// Scores every direction on each split (no gradients, dropout off; the
+// models' modes are restored).
+Scores evaluate_mt(nn::TransformerModel& encoder, nn::TransformerModel& decoder, PretrainData& data,
+                   const std::vector<objectives::Step>& directions, const LmBatchBuilder& builder,
+                   const MtEvalOptions& options, const std::vector<std::string>& splits = {"valid", "test"});
+
+}  // namespace xlm::tasks
