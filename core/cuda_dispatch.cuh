@@ -22,6 +22,19 @@ template <> __device__ __forceinline__ __nv_bfloat16 store_float<__nv_bfloat16>(
   return __float2bfloat16_rn(x);
 }
 
+// For kernels that only move elements (permute, concat) and never read their
+// values: calls fn(tag) with the unsigned integer type of t's element size.
+template <typename Fn>
+void dispatch_by_element_size(const Tensor& t, const char* op, Fn&& fn) {
+  switch (dtype_size(t.dtype())) {
+    case 1: fn(uint8_t{}); return;
+    case 2: fn(uint16_t{}); return;
+    case 4: fn(uint32_t{}); return;
+    case 8: fn(uint64_t{}); return;
+    default: throw DTypeError(fmt::format("{}: unsupported element size of {}", op, t.describe()));
+  }
+}
+
 }  // namespace xlm
 
 // XLM_DISPATCH_CUDA_FLOAT(dtype, "op", [&](auto tag) { using T = decltype(tag); ... });

@@ -3,27 +3,14 @@
 // a space.
 #include "text/debian_index.h"
 
+#include "text/whitespace.h"
+
 #include <algorithm>
 #include <cctype>
 
 namespace xlm::text {
 
 namespace {
-
-std::string collapse(std::string_view s) {
-  std::string out;
-  bool space = false;
-  for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  return out;
-}
 
 bool starts_block(std::string_view line) {  // line without its first (continuation) space
   if (line.size() >= 1 && line[0] == ' ') return true;  // verbatim (two leading spaces)
@@ -59,7 +46,7 @@ void for_each_field(std::string_view text, F&& f) {
       const size_t colon = line.find(':');
       if (colon != std::string_view::npos) {
         name = std::string(line.substr(0, colon));
-        value = collapse(line.substr(colon + 1));
+        value = collapse_whitespace(line.substr(colon + 1));
         in_field = true;
       }
     }
@@ -91,12 +78,12 @@ std::vector<Description> parse_translation_index(std::string_view text, std::str
       cur.synopsis = value;
       std::string block;
       auto end_block = [&] {
-        std::string b = collapse(block);
+        std::string b = collapse_whitespace(block);
         if (!b.empty()) cur.paragraphs.push_back(std::move(b));
         block.clear();
       };
       for (std::string_view l : cont) {
-        if (collapse(l) == ".") {
+        if (collapse_whitespace(l) == ".") {
           end_block();
           continue;
         }
@@ -167,11 +154,11 @@ std::vector<std::string> split_sentences(std::string_view p) {
     if ((p[i] == '.' || p[i] == '!' || p[i] == '?') && p[i + 1] == ' ') {
       const auto next = static_cast<unsigned char>(p[i + 2]);
       if (std::islower(next) || std::isdigit(next)) continue;
-      out.push_back(collapse(p.substr(start, i + 1 - start)));
+      out.push_back(collapse_whitespace(p.substr(start, i + 1 - start)));
       start = i + 2;
     }
   }
-  std::string last = collapse(p.substr(start));
+  std::string last = collapse_whitespace(p.substr(start));
   if (!last.empty()) out.push_back(std::move(last));
   out.erase(std::remove(out.begin(), out.end(), std::string()), out.end());
   return out;
@@ -202,7 +189,7 @@ std::string description_line(const Description& d) {
     out += ' ';
     out += p;
   }
-  return collapse(out);
+  return collapse_whitespace(out);
 }
 
 }  // namespace xlm::text

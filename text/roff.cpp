@@ -4,6 +4,7 @@
 // a page with an exotic request still has useful paragraphs.
 #include "text/roff.h"
 
+#include "text/whitespace.h"
 #include "text/utf8.h"
 
 #include <cctype>
@@ -101,21 +102,6 @@ void skip_delimited(std::string_view s, size_t& i) {
   i = close == std::string_view::npos ? s.size() : close + 1;
 }
 
-std::string collapse(std::string_view s) {
-  std::string out;
-  bool space = false;
-  for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  return out;
-}
-
 // Splits a request line's arguments: blanks separate, "..." quotes ("" is a
 // literal quote inside quotes).
 std::vector<std::string> split_args(std::string_view s) {
@@ -166,7 +152,7 @@ struct Builder {
   bool in_section = false;
 
   void flush() {
-    std::string text = collapse(current);
+    std::string text = collapse_whitespace(current);
     current.clear();
     if (!text.empty() && in_section) page.sections.back().blocks.push_back(std::move(text));
   }
@@ -181,7 +167,7 @@ struct Builder {
   }
   void start_section(const std::string& heading) {
     flush();
-    page.sections.push_back({collapse(heading), {}});
+    page.sections.push_back({collapse_whitespace(heading), {}});
     in_section = true;
   }
 };
@@ -374,7 +360,7 @@ ManPage parse_man(std::string_view roff) {
     }
     if (skip != Skip::kNone) continue;
     const std::string text = roff_inline(line);
-    if (collapse(text).empty()) {
+    if (collapse_whitespace(text).empty()) {
       if (line.empty()) b.flush();  // a blank input line breaks the paragraph
       continue;
     }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace xlm::tools {
 
@@ -19,6 +20,14 @@ std::unique_ptr<std::istream, void (*)(std::istream*)> open_input(const std::str
     throw FormatError(fmt::format("{}: cannot open for reading ({})", path, reason));
   }
   return {in, [](std::istream* p) { delete p; }};
+}
+
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FormatError(fmt::format("{}: cannot open for reading ({})", path, std::strerror(errno)));
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
 }
 
 }  // namespace xlm::tools

@@ -7,6 +7,7 @@
 // records exactly which package versions and bytes produced which outputs.
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "tools/command_io.h"
 #include "text/corpus_html.h"
 #include "text/corpus_layout.h"
 #include "text/corpus_split.h"
@@ -69,14 +70,6 @@ std::vector<std::string> parse_langs(const std::string& spec) {
   return langs;
 }
 
-std::string read_whole(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw FormatError(fmt::format("{}: cannot open for reading", p.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Segments of every help page of one language, keyed "<page path>#<id>".
 std::vector<text::KeyedText> help_segments(const DebPackage& pkg, const std::string& folder) {
   const fs::path base = fs::path(pkg.root) / "usr/share/libreoffice/help" / folder;
@@ -92,7 +85,7 @@ std::vector<text::KeyedText> help_segments(const DebPackage& pkg, const std::str
   std::vector<text::KeyedText> out;
   for (const auto& page : pages) {
     const std::string rel = fs::relative(page, base).generic_string();
-    for (auto& seg : text::extract_segments(read_whole(page))) out.push_back({rel + "#" + seg.id, std::move(seg.text)});
+    for (auto& seg : text::extract_segments(read_whole_file(page.string()))) out.push_back({rel + "#" + seg.id, std::move(seg.text)});
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include "tools/data_manpages.h"
 
 #include "core/error.h"
+#include "tools/command_io.h"
 #include "text/corpus_split.h"
 #include "text/man_align.h"
 #include "text/roff.h"
@@ -50,14 +51,6 @@ const std::vector<std::string>& english_packages() {
       "libc-dev-bin",   "libc-devtools",   "libcrypt-dev", "openssl",     "at",             "mutt",
       "nano",           "sysstat"};
   return kList;
-}
-
-std::string read_whole(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw FormatError(fmt::format("{}: cannot open for reading", p.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // key ("manN/file") -> page text for one language under one root.
@@ -117,7 +110,7 @@ ManCorpus man_corpus_from_roots(const std::vector<std::string>& roots, const std
     for (const auto& root : roots) {
       for (const auto& [key, path] : page_files(root, lg)) {
         if (mine.count(key)) continue;
-        const std::string roff = read_whole(path);
+        const std::string roff = read_whole_file(path.string());
         if (!text::is_valid_utf8(roff)) continue;
         text::ManPage page = text::parse_man(roff);
         if (!page.so_target.empty() || page.sections.empty()) continue;

@@ -4,6 +4,7 @@
 // into its column range of the output; the backward once per input out of it.
 #include "core/cuda_check.h"
 #include "core/cuda_context.h"
+#include "core/cuda_dispatch.cuh"
 #include "kernels/concat/concat.h"
 
 #include <cstdint>
@@ -35,22 +36,7 @@ void copy_block(const Tensor& src, long long src_row, long long src_col, const T
                                                                      dst_col, width, n);
     XLM_CUDA_CHECK_LAUNCH();
   };
-  switch (dtype_size(dst.dtype())) {
-    case 1:
-      launch(uint8_t{});
-      break;
-    case 2:
-      launch(uint16_t{});
-      break;
-    case 4:
-      launch(uint32_t{});
-      break;
-    case 8:
-      launch(uint64_t{});
-      break;
-    default:
-      throw DTypeError(fmt::format("concat: unsupported element size of {}", dst.describe()));
-  }
+  dispatch_by_element_size(dst, "concat", launch);
 }
 
 }  // namespace

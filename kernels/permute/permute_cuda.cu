@@ -4,6 +4,7 @@
 // input through the permuted strides (grid-stride loop, 64-bit indices).
 #include "core/cuda_check.h"
 #include "core/cuda_context.h"
+#include "core/cuda_dispatch.cuh"
 #include "kernels/permute/permute.h"
 
 #include <cstdint>
@@ -58,22 +59,7 @@ void permute_forward_cuda(const Tensor& x, const std::vector<int64_t>& dims, Ten
                                                                   static_cast<E*>(y.data_ptr()), p, n);
     XLM_CUDA_CHECK_LAUNCH();
   };
-  switch (dtype_size(x.dtype())) {
-    case 1:
-      launch(uint8_t{});
-      break;
-    case 2:
-      launch(uint16_t{});
-      break;
-    case 4:
-      launch(uint32_t{});
-      break;
-    case 8:
-      launch(uint64_t{});
-      break;
-    default:
-      throw DTypeError(fmt::format("permute: unsupported element size of {}", x.describe()));
-  }
+  dispatch_by_element_size(x, "permute", launch);
 }
 
 }  // namespace xlm
