@@ -83,7 +83,7 @@ TEST_CASE("generate: a trained tiny encoder-decoder reverses sequences under gre
   nn::Optimizer dec_opt(nn::parse_optimizer_spec("adam,lr=0.003"), decoder.parameters());
   std::mt19937 rng(5);
   double loss_value = 0;
-  for (int step = 0; step < 400; ++step) {
+  for (int step = 0; step < 250; ++step) {
     const Batch batch = make_batch(rng, 32);
     const int64_t B = batch.y.size(0), T = batch.y.size(1);
     const Tensor src_enc = encode(encoder, batch);
