@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "kernels/add/add.h"
 #include "kernels/cast/cast.h"
+#include "kernels/gather_rows/gather_rows.h"
 #include "kernels/matmul/matmul.h"
 #include "kernels/scale_rows/scale_rows.h"
 #include "nn/init.h"
@@ -145,6 +146,32 @@ Tensor TransformerModel::forward(const ForwardArgs& args) {
   }
   if (cache != nullptr) cache->slen += T;
   return h;
+}
+
+namespace {
+
+// Rows of a (B, ...) cache tensor picked by index (N) -> (N, ...).
+Tensor gather_cache_rows(const Tensor& t, const Tensor& index) {
+  if (!t.defined()) return t;
+  Shape shape = t.shape();
+  const int64_t rows = shape[0];
+  const Tensor flat = t.reshape({rows, rows == 0 ? 0 : t.numel() / rows});  // (B, Tk*H*Dh)
+  shape[0] = index.size(0);
+  return gather_rows(flat, index).reshape(shape);
+}
+
+}  // namespace
+
+void DecoderCache::reorder(const Tensor& index) {
+  XLM_CHECK(index.defined() && index.dim() == 1, ShapeError, "DecoderCache::reorder: index must be (N), got {}",
+            index.defined() ? index.describe() : "undefined");
+  autograd::NoGradGuard no_grad;
+  for (std::vector<KeyValueCache>* caches : {&self_attn, &cross_attn}) {
+    for (KeyValueCache& kv : *caches) {
+      kv.k = gather_cache_rows(kv.k, index);
+      kv.v = gather_cache_rows(kv.v, index);
+    }
+  }
 }
 
 Tensor TransformerModel::predict(const Tensor& rows) const {

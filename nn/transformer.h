@@ -30,11 +30,15 @@ namespace xlm::nn {
 // Per-layer key/value cache for incremental decoding. Start with an empty one
 // (DecoderCache{}); each forward appends its T new positions to the
 // self-attention caches and advances slen; the encoder's keys/values are
-// projected on the first call and reused after.
+// projected on the first call and reused after. Beam search reorders the
+// rows between steps: reorder(index) keeps row index[n] as row n of every
+// cached tensor (index (N) i64 on the cache's device, values in [0, B)).
 struct DecoderCache {
   int64_t slen = 0;                       // positions already processed
   std::vector<KeyValueCache> self_attn;   // per layer, (B, slen, H, Dh)
   std::vector<KeyValueCache> cross_attn;  // per layer, (B, S, H, Dh)
+
+  void reorder(const Tensor& index);      // every (B, ...) tensor -> (N, ...)
 };
 
 struct ForwardArgs {
