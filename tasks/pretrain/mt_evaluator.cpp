@@ -1,11 +1,15 @@
 // See mt_evaluator.h. Perplexity is exp(total loss / target words) over the
 // split and accuracy the percent of target words whose argmax is right, as
-// for the LM objectives.
+// for the LM objectives. BLEU follows XLM's eval_moses_bleu: hypotheses and
+// references as words, BPE merged back (restore_segmentation), scored on the
+// tokenized text without further tokenization (multi-bleu.perl's input).
 #include "tasks/pretrain/mt_evaluator.h"
 
 #include "core/autograd.h"
 #include "core/error.h"
 #include "objectives/pair_step.h"
+#include "tasks/mt/bleu.h"
+#include "tasks/mt/generate.h"
 
 #include <fmt/format.h>
 
@@ -13,6 +17,37 @@
 #include <cmath>
 
 namespace xlm::tasks {
+
+namespace {
+
+// The words between the two </s> of each row, joined by spaces, with "@@ "
+// BPE joints removed (and a trailing "@@"), as XLM's restore_segmentation.
+std::vector<std::string> rows_as_text(const Tensor& words, const Tensor& lengths, const text::Dictionary& dictionary) {
+  const std::vector<int64_t> ids = words.to(Device::cpu()).to_vector<int64_t>();
+  const std::vector<int64_t> lens = lengths.to(Device::cpu()).to_vector<int64_t>();
+  const int64_t L = words.size(1);
+  std::vector<std::string> out;
+  for (size_t b = 0; b < lens.size(); ++b) {
+    std::string line;
+    for (int64_t t = 1; t + 1 < lens[b]; ++t) {
+      if (!line.empty()) line += ' ';
+      line += dictionary.word(ids[b * static_cast<size_t>(L) + static_cast<size_t>(t)]);
+    }
+    std::string merged;
+    for (size_t i = 0; i < line.size(); ++i) {
+      if (line.compare(i, 3, "@@ ") == 0) {
+        i += 2;
+        continue;
+      }
+      if (i + 2 == line.size() && line.compare(i, 2, "@@") == 0) break;
+      merged += line[i];
+    }
+    out.push_back(merged);
+  }
+  return out;
+}
+
+}  // namespace
 
 objectives::MtBatch direction_batch(const objectives::Step& direction, const text::ParallelBatch& pairs,
                                     const LmBatchBuilder& builder) {
@@ -33,6 +68,28 @@ std::vector<objectives::Step> mt_eval_directions(const std::vector<objectives::S
   return out;
 }
 
+Generated translate_batch(nn::TransformerModel& encoder, nn::TransformerModel& decoder, const objectives::MtBatch& host,
+                          const MtEvalOptions& options) {
+  autograd::NoGradGuard no_grad;
+  const objectives::MtBatch batch = objectives::to_device(host, encoder.device());
+  nn::ForwardArgs args;
+  args.words = batch.x1;
+  args.lengths = batch.len1;
+  args.causal = false;
+  args.langs = batch.langs1;
+  const Tensor src_enc = encoder.forward(args);  // (B, S, D)
+  const std::vector<int64_t> lens = host.len1.to_vector<int64_t>();
+  const int64_t longest = *std::max_element(lens.begin(), lens.end());
+  const auto max_len = static_cast<int64_t>(1.5 * static_cast<double>(longest) + 10);
+  const int64_t tgt_lang = host.langs2.to_vector<int64_t>().front();
+  if (options.beam_size == 1) return generate_greedy(decoder, src_enc, batch.len1, tgt_lang, max_len);
+  GenerationOptions generation;
+  generation.beam_size = options.beam_size;
+  generation.length_penalty = options.length_penalty;
+  generation.early_stopping = options.early_stopping;
+  return generate_beam(decoder, src_enc, batch.len1, tgt_lang, max_len, generation);
+}
+
 Scores evaluate_mt(nn::TransformerModel& encoder, nn::TransformerModel& decoder, PretrainData& data,
                    const std::vector<objectives::Step>& directions, const LmBatchBuilder& builder,
                    const MtEvalOptions& options, const std::vector<std::string>& splits) {
@@ -49,18 +106,28 @@ Scores evaluate_mt(nn::TransformerModel& encoder, nn::TransformerModel& decoder,
       ParaSplits& para = data.para(pair.l1, pair.l2);
       text::ParallelDataset& loader = split == "valid" ? *para.valid : *para.test;
       objectives::LmScore total;
+      std::vector<std::string> hypotheses, references;
       for (const auto& ids : loader.epoch_batches(0)) {
         const objectives::MtBatch batch = direction_batch(direction, loader.make_batch(ids), builder);
         const objectives::LmScore s = objectives::score_mt(encoder, decoder, batch);
         total.loss_sum += s.loss_sum;
         total.n_words += s.n_words;
         total.n_correct += s.n_correct;
+        if (options.eval_bleu) {
+          const Generated g = translate_batch(encoder, decoder, batch, options);
+          for (auto& line : rows_as_text(g.words, g.lengths, data.dictionary())) hypotheses.push_back(line);
+          for (auto& line : rows_as_text(batch.x2, batch.len2, data.dictionary())) references.push_back(line);
+        }
       }
       const double words = static_cast<double>(std::max<int64_t>(total.n_words, 1));
       const std::string key = fmt::format("{}_{}_mt", split, direction.name());
       scores[key + "_ppl"] = std::exp(total.loss_sum / words);
       scores[key + "_acc"] = 100.0 * static_cast<double>(total.n_correct) / words;
-      (void)options;
+      if (options.eval_bleu) {
+        BleuOptions bleu;
+        bleu.tokenize = "none";
+        scores[key + "_bleu"] = corpus_bleu(hypotheses, {references}, bleu).score;
+      }
     }
   }
   encoder.set_training(encoder_training);

@@ -9,6 +9,7 @@
 #include "nn/transformer.h"
 #include "objectives/mt.h"
 #include "objectives/schedule.h"
+#include "tasks/mt/generate.h"
 #include "tasks/pretrain/lm_evaluator.h"
 #include "tasks/pretrain/pretrain_data.h"
 
@@ -33,6 +34,12 @@ objectives::MtBatch direction_batch(const objectives::Step& direction, const tex
 // (l1, l2), without repeats, in that order.
 std::vector<objectives::Step> mt_eval_directions(const std::vector<objectives::Step>& mt_steps,
                                                  const std::vector<objectives::Step>& bt_steps);
+
+// Translations of the batch's encoder side into its decoder side's language
+// (greedy when beam_size is 1, else beam search), at most XLM's
+// int(1.5 * max(len1) + 10) tokens. Models must be in eval mode.
+Generated translate_batch(nn::TransformerModel& encoder, nn::TransformerModel& decoder, const objectives::MtBatch& batch,
+                          const MtEvalOptions& options);
 
 // Scores every direction on each split (no gradients, dropout off; the
 // models' modes are restored).

@@ -15,6 +15,8 @@
 #include "nn/model_dir.h"
 #include "objectives/lm_batch.h"
 #include "objectives/lm_loss.h"
+#include "tasks/mt/mt_model_dir.h"
+#include "tasks/pretrain/back_translation.h"
 #include "tasks/pretrain/mt_reload.h"
 #include "tasks/pretrain/mt_steps.h"
 #include "tasks/pretrain/throughput.h"
@@ -39,8 +41,6 @@ namespace {
 constexpr const char* kTrainerState = "trainer.json";
 constexpr const char* kOptimizerState = "optimizer.safetensors";
 constexpr const char* kModelFolder = "model";
-constexpr const char* kEncoderFolder = "encoder";  // of an MT model directory (tasks/mt)
-constexpr const char* kDecoderFolder = "decoder";
 
 // "_valid_en_mlm_ppl" -> {"valid_en_mlm_ppl", lower is better}
 std::pair<std::string, bool> parse_metric(const std::string& text) {
@@ -329,6 +329,10 @@ void Trainer::run_encdec_steps() {
     for (const auto& direction : objectives::sample_step_order(mt_steps_, sizes, config_.lg_sampling_factor, order_rng_))
       run_mt_step(direction, lambda);
   }
+  if (!bt_steps_.empty()) {
+    const double lambda = lambda_bt_.value_at(n_total_iter_);
+    for (const auto& cycle : objectives::shuffled_steps(bt_steps_, order_rng_)) run_bt_step(cycle, lambda);
+  }
 }
 
 void Trainer::run_ae_step(const std::string& lang, double lambda) {
@@ -345,6 +349,15 @@ void Trainer::run_mt_step(const objectives::Step& direction, double lambda) {
   const text::LanguagePair pair = objectives::dataset_pair(direction);
   train_mt_batch("mt_" + direction.name(),
                  direction_batch(direction, data_->para(pair.l1, pair.l2).train->next(), *builder_), lambda);
+}
+
+void Trainer::run_bt_step(const objectives::Step& cycle, double lambda) {
+  if (lambda == 0.0) return;
+  const text::ParallelBatch sentences = data_->sentences(cycle.lang1).train->next();
+  const objectives::MtBatch batch =
+      back_translation_batch(*model_, *decoder_, sentences.x1, sentences.len1, builder_->lang_id(cycle.lang1),
+                             builder_->lang_id(cycle.lang2));
+  train_mt_batch(fmt::format("bt_{}-{}-{}", cycle.lang1, cycle.lang2, cycle.lang1), batch, lambda);
 }
 
 void Trainer::train_mt_batch(const std::string& name, const objectives::MtBatch& host_batch, double lambda) {
@@ -402,24 +415,22 @@ void Trainer::save_models(const std::string& dir) const {
     nn::save_model_dir(dir, *model_, data_->vocab_path(), data_->codes_path());
     return;
   }
-  fs::create_directories(dir);
-  nn::save_model_dir(text::join_path(dir, kEncoderFolder), *model_, data_->vocab_path(), data_->codes_path());
-  nn::save_model_dir(text::join_path(dir, kDecoderFolder), *decoder_, data_->vocab_path(), data_->codes_path());
+  save_mt_model_dir(dir, *model_, *decoder_, data_->vocab_path(), data_->codes_path());
 }
 
 void Trainer::load_models(const std::string& dir) {
-  auto load = [&](nn::TransformerModel& model, const std::string& path) {
-    nn::LoadedModel loaded = nn::load_model_dir(path, device_);
+  auto copy_into = [](nn::TransformerModel& model, const nn::TransformerModel& source, const std::string& path) {
     std::map<std::string, Tensor> weights;
-    for (auto& [name, t] : loaded.model->state_dict()) weights[name] = t;
+    for (auto& [name, t] : source.state_dict()) weights[name] = t;
     model.load_state_dict(weights, path);
   };
   if (!encoder_decoder()) {
-    load(*model_, dir);
+    copy_into(*model_, *nn::load_model_dir(dir, device_).model, dir);
     return;
   }
-  load(*model_, text::join_path(dir, kEncoderFolder));
-  load(*decoder_, text::join_path(dir, kDecoderFolder));
+  const LoadedMtModel loaded = load_mt_model_dir(dir, device_);
+  copy_into(*model_, *loaded.encoder.model, text::join_path(dir, "encoder"));
+  copy_into(*decoder_, *loaded.decoder.model, text::join_path(dir, "decoder"));
 }
 
 void Trainer::end_epoch(const Scores& scores) {

@@ -68,6 +68,7 @@ class Trainer {
   void run_encdec_steps();
   void run_ae_step(const std::string& lang, double lambda);
   void run_mt_step(const objectives::Step& direction, double lambda);
+  void run_bt_step(const objectives::Step& cycle, double lambda);
   void train_mt_batch(const std::string& name, const objectives::MtBatch& batch, double lambda);
   // Records the loss, backward (scaled by lambda), and every
   // --accumulate_gradients backward passes clips and updates.

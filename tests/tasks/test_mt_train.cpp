@@ -2,7 +2,7 @@
 // --mt_steps en-fr overfits ten real pairs; the auto-encoder trains on noised
 // input; a decoder starts from an encoder's directory with only its
 // cross-attention random; checkpoints are MT model directories; a resumed
-// MT + AE run reproduces the uninterrupted one bit for bit; malformed step
+// MT + AE + BT run reproduces the uninterrupted one bit for bit; malformed step
 // flags are refused with the flag named.
 #include "core/error.h"
 #include "mt_fixture.h"
@@ -92,19 +92,49 @@ TEST_CASE("supervised MT overfits ten real pairs", "[tasks][train][mt]") {
   const std::string dump = scratch_dump("overfit");
   auto config = mt_config(dump);
   config.mt_steps = "en-fr";
-  config.epoch_size = 10 * 300;  // 300 steps of the ten pairs
+  config.eval_bleu = true;
+  config.epoch_size = 10 * 200;  // 200 steps of the ten pairs
   config.max_epoch = 1;
   xlm::tasks::Trainer trainer(config);
   const auto scores = trainer.run();
   const auto& losses = trainer.loss_history().at("mt_en-fr");
-  REQUIRE(losses.size() == 300);
+  REQUIRE(losses.size() == 200);
   CHECK(losses.front() > 5.0);  // about ln(vocabulary) at initialisation
   CHECK(losses.back() < 0.1);
   // Teacher-forced on the same pairs: every next word right.
   CHECK(scores.at("valid_en-fr_mt_acc") == 100.0);
   CHECK(scores.at("valid_en-fr_mt_ppl") < 1.1);
   CHECK(scores.count("test_en-fr_mt_ppl") == 1);
-  // The checkpoint's model/ is an MT model directory.
+  // Greedy translations (no teacher forcing) against the references.
+  CHECK(scores.at("valid_en-fr_mt_bleu") > 90.0);
+  CHECK(scores.at("test_en-fr_mt_bleu") > 90.0);
+  // And sentence by sentence, with beam search too.
+  const auto& fixture = xlm::test::mt_data_dir();
+  xlm::tasks::PretrainDataOptions data_options;
+  data_options.data_path = fixture.path;
+  data_options.para_pairs = {{"en", "fr"}};
+  xlm::tasks::PretrainData data(data_options);
+  xlm::tasks::LmBatchBuilder builder({"en", "fr"}, xlm::objectives::MaskingOptions{});
+  auto& loader = *data.para("en", "fr").valid;
+  const auto batch = xlm::tasks::direction_batch({"en", "fr"}, loader.make_batch(loader.kept_pairs()), builder);
+  trainer.model().set_training(false);
+  trainer.decoder()->set_training(false);
+  for (int64_t beam : {1, 3}) {
+    INFO("beam " << beam);
+    xlm::tasks::MtEvalOptions options;
+    options.beam_size = beam;
+    const auto translated = xlm::tasks::translate_batch(trainer.model(), *trainer.decoder(), batch, options);
+    const auto words = translated.words.to_vector<int64_t>(), want = batch.x2.to_vector<int64_t>();
+    const auto lengths = translated.lengths.to_vector<int64_t>(), want_lengths = batch.len2.to_vector<int64_t>();
+    int exact = 0;
+    for (size_t r = 0; r < lengths.size(); ++r) {
+      const auto L = static_cast<size_t>(translated.words.size(1)), W = static_cast<size_t>(batch.x2.size(1));
+      if (lengths[r] == want_lengths[r] &&
+          std::equal(words.begin() + r * L, words.begin() + r * L + lengths[r], want.begin() + r * W))
+        ++exact;
+    }
+    CHECK(exact >= 9);  // of 10
+  }  // The checkpoint's model/ is an MT model directory.
   const std::string model = last_checkpoint(dump + "/mt/run") + "/model";
   const auto encoder = xlm::nn::load_model_dir(model + "/encoder", xlm::Device::cpu());
   const auto decoder = xlm::nn::load_model_dir(model + "/decoder", xlm::Device::cpu());
@@ -120,14 +150,14 @@ TEST_CASE("the denoising auto-encoder trains on noised input", "[tasks][train][m
   config.word_shuffle = 3;
   config.word_dropout = 0.1;
   config.word_blank = 0.1;
-  config.epoch_size = 2 * 10 * 60;
+  config.epoch_size = 2 * 10 * 30;
   config.max_epoch = 1;
   xlm::tasks::Trainer trainer(config);
   const auto scores = trainer.run();
   for (const char* name : {"ae_en", "ae_fr"}) {
     INFO(name);
     const auto& losses = trainer.loss_history().at(name);
-    REQUIRE(losses.size() == 60);
+    REQUIRE(losses.size() == 30);
     CHECK(losses.back() < losses.front() - 2.0);
   }
   CHECK(scores.count("valid_en-fr_mt_ppl") == 0);  // AE has no MT metric, as XLM
@@ -241,13 +271,13 @@ TEST_CASE("malformed MT step flags are refused with the flag named", "[tasks][tr
   CHECK_THROWS_WITH(xlm::tasks::Trainer(config), Catch::Contains("--mt_steps"));
 }
 
-TEST_CASE("a resumed MT + AE run reproduces the uninterrupted one bit for bit", "[tasks][train][mt][resume]") {
+TEST_CASE("a resumed MT + AE + BT run reproduces the uninterrupted one bit for bit", "[tasks][train][mt][resume]") {
   const std::string dump = scratch_dump("resume");
   const std::string common = fmt::format(
       "train --dump_path {} --exp_name resume --data_path {} --lgs en-fr --encoder_only false --mt_steps en-fr,fr-en "
-      "--ae_steps en --word_shuffle 3 --word_dropout 0.1 --word_blank 0.1 --emb_dim 16 --n_layers 1 --n_heads 2 "
+      "--ae_steps en --bt_steps fr-en-fr --word_shuffle 3 --word_dropout 0.1 --word_blank 0.1 --emb_dim 16 --n_layers 1 --n_heads 2 "
       "--batch_size 4 --dropout 0.1 --attention_dropout 0.1 --optimizer adam_inverse_sqrt,lr=0.002,warmup_updates=10 "
-      "--epoch_size 36 --log_every 1 --device cpu",
+      "--epoch_size 48 --log_every 1 --device cpu",
       dump, xlm::test::mt_data_dir().path);
   REQUIRE(run_xlm(common + " --exp_id straight --max_epoch 2", dump + "-straight.log") == 0);
   REQUIRE(run_xlm(common + " --exp_id split --max_epoch 1", dump + "-first.log") == 0);
@@ -258,6 +288,7 @@ TEST_CASE("a resumed MT + AE run reproduces the uninterrupted one bit for bit", 
   REQUIRE(a.size() == 6);
   CHECK(a[0].count("ae_en") == 1);
   CHECK(a[0].count("mt_fr-en") == 1);
+  CHECK(a[0].count("bt_fr-en-fr") == 1);
   REQUIRE(a == b);
   for (const char* side : {"/model/encoder/model.safetensors", "/model/decoder/model.safetensors"}) {
     const std::string wa = slurp(last_checkpoint(dump + "/resume/straight") + side);
