@@ -159,7 +159,7 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
   model_config.sinusoidal_embeddings = config_.sinusoidal_embeddings;
   model_config.use_lang_emb = config_.use_lang_emb;
   model_config.share_inout_emb = config_.share_inout_emb;
-  model_config.causal = mlm_steps_.empty();
+  model_config.causal = !clm_steps_.empty() && mlm_steps_.empty();  // a CLM-only model (metadata)
   model_config.validate();
   model_ = std::make_unique<nn::TransformerModel>(model_config, config_.seed, device_);
   model_->dropout_stream() = nn::PhiloxStream(text::derive_seed(config_.seed, 1), 0);
