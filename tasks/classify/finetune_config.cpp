@@ -5,7 +5,26 @@
 #include "core/error.h"
 #include "nn/optimizer_parse.h"
 
+#include <string>
+
 namespace xlm::tasks {
+
+namespace {
+
+// parse_optimizer_spec names "--optimizer" in its errors; name the real flag.
+void check_optimizer(const std::string& spec, const std::string& flag) {
+  try {
+    nn::parse_optimizer_spec(spec);
+  } catch (const ConfigError& e) {
+    std::string message = e.what();
+    const std::string generic = "--optimizer";
+    if (message.rfind(generic, 0) == 0) message.replace(0, generic.size(), flag);
+    else message = flag + ": " + message;
+    throw ConfigError(message);
+  }
+}
+
+}  // namespace
 
 void FinetuneConfig::validate() const {
   XLM_CHECK(!model_path.empty(), ConfigError, "--model_path: required (a model directory)");
@@ -17,16 +36,8 @@ void FinetuneConfig::validate() const {
   XLM_CHECK(epoch_size == -1 || epoch_size >= 1, ConfigError, "--epoch_size {}: expected -1 or a positive integer",
             epoch_size);
   XLM_CHECK(max_len >= 2, ConfigError, "--max_len {}: expected at least 2", max_len);
-  try {
-    nn::parse_optimizer_spec(optimizer_e);
-  } catch (const ConfigError& e) {
-    throw ConfigError(fmt::format("--optimizer_e: {}", e.what()));
-  }
-  try {
-    nn::parse_optimizer_spec(optimizer_p);
-  } catch (const ConfigError& e) {
-    throw ConfigError(fmt::format("--optimizer_p: {}", e.what()));
-  }
+  check_optimizer(optimizer_e, "--optimizer_e");
+  check_optimizer(optimizer_p, "--optimizer_p");
 }
 
 nlohmann::json FinetuneConfig::to_json() const {

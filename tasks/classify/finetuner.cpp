@@ -103,6 +103,7 @@ nlohmann::json run_finetune(const FinetuneConfig& config, const ClassifyTask& ta
   const Device device = Device::parse(resolve_device(config.device));
   nn::LoadedModel loaded = nn::load_model_dir(config.model_path, device);
   nn::TransformerModel& model = *loaded.model;
+  const LayerRange range = parse_finetune_layers(config.finetune_layers, loaded.config.n_layers);
   const auto dictionary = text::Dictionary::from_vocab_file(loaded.vocab_path);
   std::unique_ptr<text::BpeApplier> bpe;
   if (!loaded.codes_path.empty()) bpe = std::make_unique<text::BpeApplier>(text::read_bpe_codes(loaded.codes_path));
@@ -132,7 +133,6 @@ nlohmann::json run_finetune(const FinetuneConfig& config, const ClassifyTask& ta
                      train.examples.size(), valid.examples.size(), task.labels.size(), test.size(),
                      encoder.stats().unknown, encoder.stats().words);
 
-  const LayerRange range = parse_finetune_layers(config.finetune_layers, loaded.config.n_layers);
   const nn::NamedTensors encoder_params = select_finetuned(model.parameters(), range);
   SentenceClassifier classifier(model, static_cast<int64_t>(task.labels.size()), config.dropout, config.seed);
   std::optional<nn::Optimizer> optimizer_e;

@@ -5,10 +5,15 @@
 #include "core/error.h"
 #include "support.h"
 #include "tasks/classify/classify_data.h"
+#include "tasks/classify/finetune_config.h"
 #include "tasks/classify/finetune_layers.h"
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace {
@@ -145,4 +150,59 @@ TEST_CASE("finetune_layers follows XLM's syntax and selection", "[tasks][finetun
   // Two-digit layer indices are read whole.
   CHECK(is_finetuned("attentions.11.k_lin.weight", parse_finetune_layers("12:12", 12)));
   CHECK_FALSE(is_finetuned("attentions.1.k_lin.weight", parse_finetune_layers("12:12", 12)));
+}
+
+TEST_CASE("topic folders with unknown labels or uneven label files are refused", "[tasks][finetune]") {
+  namespace fs = std::filesystem;
+  const std::string dir = (fs::temp_directory_path() / ("xlm-finetune-topics-" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& text) { std::ofstream(dir + "/" + name) << text; };
+  write("labels.txt", "games\nnet\n");
+  write("train.en", "a chess engine\na web server\n");
+  write("train.en.label", "games\nnet\n");
+  write("valid.en", "tetris\nftp client\n");
+  write("valid.en.label", "games\nnet\n");
+  write("test.fr", "jeu d'échecs\n");
+  write("test.fr.label", "games\n");
+  const auto ok = xlm::tasks::read_topic_task(dir);
+  CHECK(ok.labels == std::vector<std::string>{"games", "net"});
+  REQUIRE(ok.train.size() == 2);
+  CHECK(ok.train[1].sentence1 == "a web server");
+  CHECK(ok.train[1].label == 1);
+  REQUIRE(ok.test.size() == 1);
+  CHECK(ok.test.at("fr")[0].sentence1 == "jeu d'échecs");
+
+  write("valid.en.label", "games\nsound\n");
+  XLM_CHECK_THROWS(xlm::tasks::read_topic_task(dir), xlm::FormatError, "valid.en.label:2", "label 'sound'");
+  write("valid.en.label", "games\n");
+  XLM_CHECK_THROWS(xlm::tasks::read_topic_task(dir), xlm::FormatError, "valid.en.label: 1 lines", "has 2");
+  write("valid.en.label", "games\nnet\n");
+  write("labels.txt", "games\ngames\n");
+  XLM_CHECK_THROWS(xlm::tasks::read_topic_task(dir), xlm::FormatError, "labels.txt:2", "repeated label");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("finetune flags are checked before anything is read", "[tasks][finetune]") {
+  xlm::tasks::FinetuneConfig c;
+  c.model_path = "m";
+  c.data_path = "d";
+  c.validate();
+  auto bad = c;
+  bad.optimizer_p = "adam,lr=0.001,momentum=3";
+  XLM_CHECK_THROWS(bad.validate(), xlm::ConfigError, "--optimizer_p: adam has no key \"momentum\"");
+  bad = c;
+  bad.task = "glue";
+  XLM_CHECK_THROWS(bad.validate(), xlm::ConfigError, "--task glue");
+  bad = c;
+  bad.epoch_size = 0;
+  XLM_CHECK_THROWS(bad.validate(), xlm::ConfigError, "--epoch_size 0");
+  bad = c;
+  bad.dropout = 1;
+  XLM_CHECK_THROWS(bad.validate(), xlm::ConfigError, "--dropout 1");
+  bad = c;
+  bad.model_path.clear();
+  XLM_CHECK_THROWS(bad.validate(), xlm::ConfigError, "--model_path");
+  CHECK(c.to_json().at("finetune_layers") == "0:_1");
+  CHECK(c.to_json().at("optimizer_e") == "adam,lr=0.0001");
 }
