@@ -242,3 +242,66 @@ TEST_CASE("a short fine-tune learns the topic set through the command's whole pa
   fs::remove_all(config.dump_path);
   fs::remove(out);
 }
+
+TEST_CASE("the XNLI task folder: MultiNLI train, English dev rows as valid, every language's test", "[tasks][finetune]") {
+  const std::string folder = scratch("xnli");
+  fs::create_directories(folder);
+  const char* labels[] = {"contradiction", "neutral", "entailment"};
+  {
+    std::ofstream m(folder + "/multinli_1.0_train.txt");
+    m << "gold_label\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\tsentence2_parse\t"
+         "sentence1\tsentence2\tpromptID\tpairID\tgenre\tlabel1\tlabel2\tlabel3\tlabel4\tlabel5\n";
+    for (int i = 0; i < 30; ++i) {  // rows 0, 7, 14, 21, 28 have no gold label: 25 remain
+      m << (i % 7 == 0 ? "-" : labels[i % 3]) << "\tb\tb\tp\tp\tThe file " << i << " is open.\tThe file is "
+        << (i % 3 == 0 ? "closed" : "open") << ".\t1\t1n\tfiction\tx\t\t\t\t\n";
+    }
+  }
+  for (const char* name : {"xnli.dev.tsv", "xnli.test.tsv"}) {
+    std::ofstream x(folder + "/" + name);
+    x << "language\tgold_label\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\tsentence2_parse\t"
+         "sentence1\tsentence2\tpromptID\tpairID\tgenre\tlabel1\tlabel2\tlabel3\tlabel4\tlabel5\t"
+         "sentence1_tokenized\tsentence2_tokenized\tmatch\n";
+    for (const char* lg : {"en", "fr", "zh"}) {
+      for (int i = 0; i < 6; ++i) {
+        x << lg << "\t" << labels[i % 3] << "\tb\tb\tp\tp\tLe fichier " << i << " est ouvert.\tIl est ouvert.\t1\t2\tg"
+          << "\tx\t\t\t\t\tt\tt\tTrue\n";
+      }
+    }
+  }
+  const auto task = xlm::tasks::read_xnli_task(folder);
+  CHECK(task.labels == xlm::tasks::nli_labels());
+  REQUIRE(task.train.size() == 25);
+  CHECK(task.train[0].sentence1 == "The file 1 is open.");
+  CHECK(task.train[0].label == 1);
+  CHECK(task.valid.size() == 6);
+  CHECK(task.test.size() == 3);
+
+  const std::string data = xlm::test::pretrain_data_dir();
+  const auto dictionary = xlm::text::Dictionary::from_vocab_file(data + "/vocab");
+  const std::string model_dir = scratch("xnli-model");
+  xlm::nn::TransformerModel model(tiny_config(dictionary.size()), 5);
+  xlm::nn::save_model_dir(model_dir, model, data + "/vocab", data + "/codes");
+  xlm::tasks::FinetuneConfig config;
+  config.model_path = model_dir;
+  config.task = "xnli";
+  config.data_path = folder;
+  config.batch_size = 4;
+  config.n_epochs = 2;
+  config.epoch_size = 8;
+  config.finetune_layers = "_1:0";  // head only
+  config.device = "cpu";
+  std::ostringstream log;
+  const auto results = xlm::tasks::run_finetune(config, task, log);
+  INFO(log.str());
+  CHECK(log.str().find("data: train 25 valid 6 examples, 3 labels, test 2") != std::string::npos);
+  CHECK(log.str().find("skipping test language zh: the model has no such language") != std::string::npos);
+  CHECK(log.str().find("fine-tuning 0 encoder tensors (0 elements; --finetune_layers _1:0)") != std::string::npos);
+  CHECK(log.str().find("(8 sentences,") != std::string::npos);  // --epoch_size 8 = two batches of 4
+  REQUIRE(results.at("epochs").size() == 2);
+  const auto& test = results.at("epochs")[1].at("test_acc");
+  CHECK(test.size() == 2);
+  CHECK(test.contains("en"));
+  CHECK(test.contains("fr"));
+  fs::remove_all(folder);
+  fs::remove_all(model_dir);
+}
