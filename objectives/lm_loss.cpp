@@ -37,15 +37,18 @@ Tensor lm_loss(nn::TransformerModel& model, const LmBatch& batch) {
 
 LmScore score_lm(nn::TransformerModel& model, const LmBatch& batch) {
   autograd::NoGradGuard no_grad;
-  const Tensor logits = predicted_logits(model, batch);  // (N, V)
-  const Tensor targets = batch.targets.to(logits.device());
+  return score_logits(predicted_logits(model, batch), batch.targets);
+}
+
+LmScore score_logits(const Tensor& logits, const Tensor& targets) {
+  autograd::NoGradGuard no_grad;
   const int64_t N = logits.size(0);
-  const double mean = cross_entropy(logits, targets).item();
+  const double mean = cross_entropy(logits, targets.to(logits.device())).item();
   Tensor best_values = Tensor::empty({N}, logits.dtype(), logits.device());  // (N)
   Tensor best = Tensor::empty({N}, DType::i64, logits.device());             // (N)
   XLM_CALL_BACKEND(logits.device(), max_last_forward, logits, best_values, best);
   const std::vector<int64_t> predicted = best.to_vector<int64_t>();
-  const std::vector<int64_t> wanted = batch.targets.to(Device::cpu()).to_vector<int64_t>();
+  const std::vector<int64_t> wanted = targets.to(Device::cpu()).to_vector<int64_t>();
   LmScore score;
   score.loss_sum = mean * static_cast<double>(N);
   score.n_words = N;

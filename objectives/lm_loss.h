@@ -19,6 +19,8 @@ Tensor lm_loss(nn::TransformerModel& model, const LmBatch& batch);
 // Sums for validation (no_grad): loss sum (nats), words, correct argmax predictions.
 struct LmScore { double loss_sum = 0; int64_t n_words = 0; int64_t n_correct = 0; };
 LmScore score_lm(nn::TransformerModel& model, const LmBatch& batch);
+// The sums of LmScore for logits (N, V) against targets (N) (any device).
+LmScore score_logits(const Tensor& logits, const Tensor& targets);
 
 // The logits of the predicted positions (N, n_words): the shared first half of both.
 Tensor predicted_logits(nn::TransformerModel& model, const LmBatch& batch);

@@ -4,10 +4,8 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
-#include "kernels/backend.h"
 #include "kernels/cross_entropy/cross_entropy.h"
 #include "kernels/gather_rows/gather_rows.h"
-#include "kernels/max_last/max_last.h"
 
 #include <vector>
 
@@ -107,20 +105,7 @@ Tensor mt_loss(nn::TransformerModel& encoder, nn::TransformerModel& decoder, con
 
 LmScore score_mt(nn::TransformerModel& encoder, nn::TransformerModel& decoder, const MtBatch& batch) {
   autograd::NoGradGuard no_grad;
-  const Tensor logits = mt_logits(encoder, decoder, batch);  // (N, V)
-  const int64_t N = logits.size(0);
-  const double mean = cross_entropy(logits, batch.targets.to(logits.device())).item();
-  Tensor best_values = Tensor::empty({N}, logits.dtype(), logits.device());  // (N)
-  Tensor best = Tensor::empty({N}, DType::i64, logits.device());             // (N)
-  XLM_CALL_BACKEND(logits.device(), max_last_forward, logits, best_values, best);
-  const std::vector<int64_t> predicted = best.to_vector<int64_t>();
-  const std::vector<int64_t> wanted = batch.targets.to(Device::cpu()).to_vector<int64_t>();
-  LmScore score;
-  score.loss_sum = mean * static_cast<double>(N);
-  score.n_words = N;
-  for (int64_t i = 0; i < N; ++i)
-    if (predicted[static_cast<size_t>(i)] == wanted[static_cast<size_t>(i)]) ++score.n_correct;
-  return score;
+  return score_logits(mt_logits(encoder, decoder, batch), batch.targets);
 }
 
 }  // namespace xlm::objectives

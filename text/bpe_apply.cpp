@@ -157,6 +157,20 @@ void BpeApplier::limit_to_vocab(const std::vector<std::string>& in, std::vector<
   }
 }
 
+std::string BpeApplier::apply_line(std::string_view line) const {
+  std::string out;
+  size_t start = 0;
+  while (start < line.size()) {
+    const size_t end = std::min(line.find(' ', start), line.size());
+    if (end > start) {
+      if (!out.empty()) out.push_back(' ');
+      out += apply_word(line.substr(start, end - start));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 std::string BpeApplier::apply_word(std::string_view word) const {
   std::vector<std::string> parts = subwords(word);
   if (!vocab_.empty()) {

@@ -27,6 +27,9 @@ class BpeApplier {
 
   // The segmented word, e.g. "lower" -> "low@@ er".
   std::string apply_word(std::string_view word) const;
+  // One line of words separated by spaces, segmented word by word and joined
+  // by single spaces (runs of spaces collapse): what the tasks feed a model.
+  std::string apply_line(std::string_view line) const;
   // The whole text rewritten; words are maximal runs of bytes other than ' '
   // and '\n'. A final word without a separator after it is segmented too.
   std::string apply_text(std::string_view text, unsigned threads) const;

@@ -20,20 +20,7 @@ std::vector<int64_t> ClassifyEncoder::sentence_ids(const std::string& text, text
   text::TokenizeOptions tok;
   tok.lowercase_and_remove_accent = options_.lowercase_and_remove_accent;
   const std::string tokens = text::tokenize(text, lang, tok);
-  std::string split;
-  if (bpe_ != nullptr) {
-    size_t start = 0;
-    while (start < tokens.size()) {
-      const size_t end = std::min(tokens.find(' ', start), tokens.size());
-      if (end > start) {
-        if (!split.empty()) split += ' ';
-        split += bpe_->apply_word(std::string_view(tokens).substr(start, end - start));
-      }
-      start = end + 1;
-    }
-  } else {
-    split = tokens;
-  }
+  const std::string split = bpe_ != nullptr ? bpe_->apply_line(tokens) : tokens;
   std::vector<int64_t> ids{text::kEosIndex};
   dictionary_.index_line(split, ids, stats_);
   ids.push_back(text::kEosIndex);

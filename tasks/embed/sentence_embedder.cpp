@@ -48,22 +48,7 @@ std::vector<float> SentenceEmbedder::embed(const std::vector<std::string>& lines
   text::IndexStats stats;
   for (size_t i = 0; i < lines.size(); ++i) {
     ids[i].push_back(text::kEosIndex);
-    if (bpe_) {
-      std::string split;
-      size_t start = 0;
-      const std::string& line = lines[i];
-      while (start < line.size()) {
-        const size_t end = std::min(line.find(' ', start), line.size());
-        if (end > start) {
-          if (!split.empty()) split += ' ';
-          split += bpe_->apply_word(std::string_view(line).substr(start, end - start));
-        }
-        start = end + 1;
-      }
-      dictionary_->index_line(split, ids[i], stats);
-    } else {
-      dictionary_->index_line(lines[i], ids[i], stats);
-    }
+    dictionary_->index_line(bpe_ ? bpe_->apply_line(lines[i]) : lines[i], ids[i], stats);
     ids[i].push_back(text::kEosIndex);
     XLM_CHECK(static_cast<int64_t>(ids[i].size()) <= model_.config.max_positions, ConfigError,
               "input line {}: {} tokens, more than the model's {} positions", i + 1, ids[i].size(),

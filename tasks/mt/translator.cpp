@@ -59,21 +59,7 @@ Translator::Translator(const std::string& model_dir, const std::string& codes_pa
 std::vector<int64_t> Translator::source_ids(const std::string& line, size_t line_number) const {
   std::vector<int64_t> ids{text::kEosIndex};
   text::IndexStats stats;
-  if (bpe_) {
-    std::string split;
-    size_t start = 0;
-    while (start < line.size()) {
-      const size_t end = std::min(line.find(' ', start), line.size());
-      if (end > start) {
-        if (!split.empty()) split += ' ';
-        split += bpe_->apply_word(std::string_view(line).substr(start, end - start));
-      }
-      start = end + 1;
-    }
-    dictionary_->index_line(split, ids, stats);
-  } else {
-    dictionary_->index_line(line, ids, stats);
-  }
+  dictionary_->index_line(bpe_ ? bpe_->apply_line(line) : line, ids, stats);
   ids.push_back(text::kEosIndex);
   XLM_CHECK(static_cast<int64_t>(ids.size()) <= model_.encoder.config.max_positions, ConfigError,
             "input line {}: {} tokens, more than the encoder's {} positions", line_number, ids.size(),

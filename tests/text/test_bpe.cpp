@@ -121,6 +121,22 @@ TEST_CASE("bpe applybpe equals fastBPE's output byte for byte", "[bpe]") {
   }
 }
 
+TEST_CASE("bpe apply_line segments each word of a line as applybpe does", "[bpe]") {
+  const BpeApplier applier(read_bpe_codes(fixture("codes")));
+  // Every line of the fixture, segmented alone, equals fastBPE's line (its words are single-spaced).
+  std::istringstream text(read_all(fixture("en.txt"))), golden(read_all(fixture("en.bpe")));
+  std::string line, want;
+  int checked = 0;
+  while (std::getline(text, line) && std::getline(golden, want) && checked < 200) {
+    if (line.find("  ") != std::string::npos || line.empty() || line.front() == ' ' || line.back() == ' ') continue;
+    REQUIRE(applier.apply_line(line) == want);
+    ++checked;
+  }
+  CHECK(checked > 20);
+  CHECK(applier.apply_line("  ") == "");
+  CHECK(applier.apply_line(" the  the ") == applier.apply_word("the") + " " + applier.apply_word("the"));
+}
+
 TEST_CASE("bpe applybpe with a vocabulary equals fastBPE's output byte for byte", "[bpe]") {
   TempDir tmp;
   const BpeApplier limited(read_bpe_codes(fixture("codes")), read_bpe_vocab(fixture("vocab.en.bpe")));
