@@ -1,17 +1,22 @@
 // Word-translation metrics on hand-built embedding tables: planted
 // translations are retrieved perfectly and are closer than random pairs, and
 // a four-pair 2-D case gives the hand-computed P@1, P@5, mean cosine and
-// mean L2; coverage rules (single tokens only, identical spellings skipped).
+// mean L2; coverage rules (single tokens only, identical spellings skipped);
+// the command prints the library's numbers for a saved model.
 #include "core/error.h"
+#include "nn/model_dir.h"
+#include "nn/transformer.h"
 #include "support.h"
 #include "tasks/wordemb/word_translation.h"
 #include "text/dictionary.h"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -159,4 +164,59 @@ TEST_CASE("bilingual dictionary files are read and bad lines are named", "[tasks
   REQUIRE_THROWS_WITH(xlm::tasks::read_bilingual_dictionary(path), Catch::Contains(path + ":2"));
   fs::remove(path);
   REQUIRE_THROWS_WITH(xlm::tasks::read_bilingual_dictionary(path), Catch::Contains(path));
+}
+
+TEST_CASE("xlm wordemb reports the library's numbers for a model directory", "[tasks][wordemb]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("xlm-wordemb-cmd-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::vector<std::string> words = {"cat", "chat", "dog", "chien", "sun", "soleil", "house", "maison"};
+  {
+    std::ofstream vocab(dir / "vocab");
+    int64_t count = 100;
+    for (const auto& w : words) vocab << w << ' ' << count-- << '\n';
+    std::ofstream dict(dir / "en-fr.txt");
+    dict << "cat\tchat\ndog\tchien\nsun\tsoleil\nhouse\tmaison\nbig\tgrand\n";
+  }
+  const auto vocab = xlm::text::Dictionary::from_vocab_file((dir / "vocab").string());
+  xlm::nn::TransformerConfig config;
+  config.n_words = vocab.size();
+  config.emb_dim = 8;
+  config.n_layers = 1;
+  config.n_heads = 2;
+  config.n_langs = 2;
+  config.id2lang = {"en", "fr"};
+  xlm::nn::TransformerModel model(config, 11);
+  xlm::nn::save_model_dir((dir / "model").string(), model, (dir / "vocab").string(), "");
+  std::vector<float> table;
+  for (const auto& [name, t] : model.state_dict()) {
+    if (name == "embeddings.weight") table = t.to_vector<float>();
+  }
+  const auto expected = xlm::tasks::evaluate_word_translation(
+      table, 8, vocab, xlm::tasks::read_bilingual_dictionary((dir / "en-fr.txt").string()), 3);
+
+  const std::string json = (dir / "out.json").string();
+  const std::string cmd = fmt::format("{} wordemb --reload_model {} --dict {} --tgt_lang fr --seed 3 --json {} > {} 2>&1",
+                                      XLM_BINARY, (dir / "model").string(), (dir / "en-fr.txt").string(), json,
+                                      (dir / "log").string());
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::ifstream in(json);
+  const auto j = nlohmann::json::parse(in);
+  CHECK(j.at("dictionary_pairs") == 5);
+  CHECK(j.at("covered_pairs") == 4);
+  CHECK(j.at("coverage").get<double>() == 80.0);
+  CHECK(j.at("p_at_1").get<double>() == expected.p_at_1);
+  CHECK(j.at("p_at_5").get<double>() == expected.p_at_5);
+  CHECK(j.at("mean_cos_pairs").get<double>() == expected.mean_cos_pairs);
+  CHECK(j.at("mean_l2_random").get<double>() == expected.mean_l2_random);
+
+  // A language the model does not know is refused, naming the flag.
+  const std::string bad = fmt::format("{} wordemb --reload_model {} --dict {} --tgt_lang de > {} 2>&1", XLM_BINARY,
+                                      (dir / "model").string(), (dir / "en-fr.txt").string(), (dir / "log").string());
+  CHECK(std::system(bad.c_str()) != 0);
+  std::ifstream log(dir / "log");
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  CHECK(text.find("--tgt_lang de") != std::string::npos);
+  fs::remove_all(dir);
 }
