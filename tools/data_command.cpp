@@ -14,6 +14,7 @@
 #include "text/debian_index.h"
 #include "text/sha256.h"
 #include "tools/data_descriptions.h"
+#include "tools/data_dictionaries.h"
 #include "tools/data_manpages.h"
 #include "tools/debian_fetch.h"
 
@@ -44,7 +45,7 @@ struct DebianOptions {
   double heldout_fraction = 0.03;
 };
 
-const char* kSources[] = {"help", "descriptions", "man"};
+const char* kSources[] = {"help", "descriptions", "man", "dict"};
 
 // Language code -> (LibreOffice help package, folder name under help/).
 const std::map<std::string, std::pair<std::string, std::string>>& help_packages() {
@@ -151,9 +152,9 @@ void run_debian(const DebianOptions& opt) {
   const auto source_list = split_list(opt.sources);
   for (const auto& s : source_list) {
     if (std::none_of(std::begin(kSources), std::end(kSources), [&](const char* k) { return s == k; }))
-      throw ConfigError(fmt::format("--sources: unknown source '{}' (expected help, descriptions, man)", s));
+      throw ConfigError(fmt::format("--sources: unknown source '{}' (expected help, descriptions, man, dict)", s));
   }
-  if (source_list.empty()) throw ConfigError("--sources: expected at least one of help, descriptions, man");
+  if (source_list.empty()) throw ConfigError("--sources: expected at least one of help, descriptions, man, dict");
   const auto use = [&](const char* s) { return std::find(source_list.begin(), source_list.end(), s) != source_list.end(); };
   if (!(opt.heldout_fraction >= 0.0 && opt.heldout_fraction <= 0.5))
     throw ConfigError(fmt::format("--heldout {}: expected a fraction in [0, 0.5]", opt.heldout_fraction));
@@ -192,6 +193,11 @@ void run_debian(const DebianOptions& opt) {
     topics = std::move(d.topics);
     topic_test_lines = std::move(d.topic_test_lines);
   }
+  DictCorpus dictionaries;
+  if (use("dict")) {
+    dictionaries = build_dict_corpus(langs, cache);
+    for (auto& s : dictionaries.sources) sources.push_back(std::move(s));
+  }
   // No topic test description may be pretraining text.
   for (auto& [lg, pairs] : para) {
     pairs.erase(std::remove_if(pairs.begin(), pairs.end(),
@@ -209,6 +215,7 @@ void run_debian(const DebianOptions& opt) {
   auto files = text::layout_corpus(para, mono, opt.heldout_fraction);
   for (auto& [rel, lines] : topics) files[rel] = std::move(lines);
   if (!topics.empty()) files["topics/labels.txt"] = text::topic_labels();
+  for (auto& [rel, lines] : dictionaries.files) files[rel] = std::move(lines);
   nlohmann::json file_info = nlohmann::json::object();
   for (const auto& [rel, lines] : files) {
     std::string content;
@@ -247,9 +254,10 @@ void add_data_command(CLI::App& app) {
   auto* deb = data->add_subcommand(
       "debian", "Parallel, monolingual and topic-classification text from Debian packages, in XLM's layout");
   deb->add_option("--langs", opt->langs, "Comma-separated languages, en plus some of fr,de,es,it")->required();
-  deb->add_option("--out", opt->out, "Output folder (mono/, para/, manifest.json)")->required();
+  deb->add_option("--out", opt->out, "Output folder (mono/, para/, topics/, dict/, manifest.json)")->required();
   deb->add_option("--cache", opt->cache, "Where downloaded and extracted packages are kept (default OUT/.cache)");
-  deb->add_option("--sources", opt->sources, "Comma-separated sources: help (LibreOffice help), descriptions, man (translated man pages)")
+  deb->add_option("--sources", opt->sources, "Comma-separated sources: help (LibreOffice help), descriptions, man (translated man pages), dict (FreeDict "
+                  "bilingual dictionaries, dict/en-xx.txt; not in the default)")
       ->capture_default_str();
   deb->add_option("--max_per_source", opt->max_per_source,
                   "Keep at most N pairs per direction and N lines per language from each source, chosen by hash "
