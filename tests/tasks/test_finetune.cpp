@@ -150,13 +150,15 @@ TEST_CASE("finetune results JSON names the best epoch by English valid accuracy"
 }
 
 TEST_CASE("a short fine-tune learns the topic set through the command's whole path", "[tasks][finetune]") {
-  // The committed topic set has 4 examples per class (13 classes), too few for a
-  // tiny model to generalise reliably: held-out accuracy of such models, and of
-  // a bag-of-words naive Bayes, is 8-25% (docs/tasks.md). What a short run must
-  // show is that the path from text to labels is right: fine-tuning a fresh
-  // model fits the English training examples, scored through the evaluation
-  // path (a folder whose valid set is the training set), far above the 7.7%
-  // chance of 13 balanced classes; with a label or row misaligned anywhere
+  // The corpus sample's topic set has 4 examples per class (13 classes), too few
+  // for a tiny model to generalise reliably: held-out accuracy of such models,
+  // and of a bag-of-words naive Bayes, is 8-25% (docs/tasks.md); held-out
+  // accuracy is tested on the larger tests/fixtures/topics instead
+  // (test_finetune_heldout.cpp). What this short run must show is that the
+  // path from text to labels is right: fine-tuning a fresh model fits the
+  // English training examples, scored through the evaluation path (a folder
+  // whose valid set is the training set), far above the 7.7% chance of 13
+  // balanced classes; with a label or row misaligned anywhere
   // (reader, encoder, batching, head, argmax) it would stay at chance.
   const std::string topics = xlm::test::source_path("tests/fixtures/corpus/topics");
   const std::string folder = scratch("topics");
