@@ -2,6 +2,7 @@
 // one device's tensors and a CUDA device synchronises once per call, then the
 // per-device sums of squares are added in double.
 #include "nn/grad_clip.h"
+#include "nn/grad_groups.h"
 
 #include "core/autograd.h"
 #include "core/dispatch.h"
@@ -13,19 +14,6 @@
 namespace xlm::nn {
 
 namespace {
-
-// Gradients by device: key -1 is the CPU, k >= 0 is cuda:k.
-std::map<int, std::vector<Tensor>> grads_by_device(const NamedTensors& params) {
-  std::map<int, std::vector<Tensor>> groups;
-  for (const auto& [name, p] : params) {
-    if (!p.defined()) continue;
-    const Tensor g = p.grad();
-    if (!g.defined() || g.numel() == 0) continue;
-    check_floating(g, "clip_grad_norm", name.c_str());
-    groups[g.device().is_cuda() ? g.device().index : -1].push_back(g);
-  }
-  return groups;
-}
 
 double sum_squares(int device, const std::vector<Tensor>& grads) {
   if (device < 0) return grad_sum_squares_cpu(grads);
@@ -78,11 +66,11 @@ void scale_grads_cpu(const std::vector<Tensor>& grads, double coef) {
   }
 }
 
-double grad_norm(const NamedTensors& params) { return norm_of(grads_by_device(params)); }
+double grad_norm(const NamedTensors& params) { return norm_of(grads_by_device(params, "clip_grad_norm")); }
 
 double clip_grad_norm(const NamedTensors& params, double max_norm) {
   autograd::NoGradGuard no_grad;
-  const auto groups = grads_by_device(params);
+  const auto groups = grads_by_device(params, "clip_grad_norm");
   const double norm = norm_of(groups);
   if (!(max_norm > 0) || !std::isfinite(norm)) return norm;
   const double coef = max_norm / (norm + 1e-6);

@@ -3,6 +3,7 @@
 // first non-finite element: the contract is "all gradients unscaled, one
 // answer", and an early exit would leave some unscaled and some not.
 #include "nn/grad_finite.h"
+#include "nn/grad_groups.h"
 
 #include "core/autograd.h"
 #include "core/dispatch.h"
@@ -14,19 +15,6 @@
 namespace xlm::nn {
 
 namespace {
-
-// Gradients by device: key -1 is the CPU, k >= 0 is cuda:k.
-std::map<int, std::vector<Tensor>> grads_by_device(const NamedTensors& params) {
-  std::map<int, std::vector<Tensor>> groups;
-  for (const auto& [name, p] : params) {
-    if (!p.defined()) continue;
-    const Tensor g = p.grad();
-    if (!g.defined() || g.numel() == 0) continue;
-    check_floating(g, "unscale_grads_and_check", name.c_str());
-    groups[g.device().is_cuda() ? g.device().index : -1].push_back(g);
-  }
-  return groups;
-}
 
 bool check_group(int device, const std::vector<Tensor>& grads, double inv_scale) {
   if (device < 0) return unscale_and_check_cpu(grads, inv_scale);
@@ -65,7 +53,8 @@ bool unscale_grads_and_check(const NamedTensors& params, double inv_scale) {
             "unscale_grads_and_check: inv_scale must be finite and > 0, got {}", inv_scale);
   autograd::NoGradGuard no_grad;
   bool finite = true;
-  for (const auto& [device, grads] : grads_by_device(params)) finite = check_group(device, grads, inv_scale) && finite;
+  for (const auto& [device, grads] : grads_by_device(params, "unscale_grads_and_check"))
+    finite = check_group(device, grads, inv_scale) && finite;
   return finite;
 }
 

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "nn/model_dir.h"
 #include "pretrain_fixture.h"
+#include "run_helpers.h"
 #include "support.h"
 #include "tasks/lmeval/lm_eval.h"
 #include "tasks/pretrain/trainer.h"
@@ -24,11 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string scratch(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("xlm-lmeval-test-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(p);
-  return p.string();
-}
+std::string scratch(const std::string& name) { return xlm::test::scratch_dir("lmeval-" + name); }
 
 xlm::tasks::TrainConfig tiny_config(const std::string& dump) {
   xlm::tasks::TrainConfig c;

@@ -6,6 +6,7 @@
 // flags are refused with the flag named.
 #include "core/error.h"
 #include "mt_fixture.h"
+#include "run_helpers.h"
 #include "nn/model_dir.h"
 #include "tasks/pretrain/mt_reload.h"
 #include "tasks/pretrain/mt_steps.h"
@@ -28,13 +29,12 @@
 namespace {
 
 namespace fs = std::filesystem;
-using xlm::tasks::TrainConfig;
+using xlm::test::run_xlm;
+using xlm::test::slurp;
+using xlm::test::train_records;
 
-std::string scratch_dump(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("xlm-mt-train-test-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(p);
-  return p.string();
-}
+std::string scratch_dump(const std::string& name) { return xlm::test::scratch_dir("mt-train-" + name); }
+using xlm::tasks::TrainConfig;
 
 TrainConfig mt_config(const std::string& dump) {
   TrainConfig c;
@@ -54,36 +54,11 @@ TrainConfig mt_config(const std::string& dump) {
   return c;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<nlohmann::json> train_records(const std::string& run_dir) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(run_dir + "/metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    if (j.at("split") != "train") continue;
-    for (const char* k : {"time", "ms_per_step", "tokens_per_s", "mfu", "mem_mib"}) j.erase(k);
-    out.push_back(j);
-  }
-  return out;
-}
-
 std::string last_checkpoint(const std::string& run) {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(run + "/checkpoints")) names.push_back(e.path().string());
   std::sort(names.begin(), names.end());
   return names.back();
-}
-
-int run_xlm(const std::string& args, const std::string& log) {
-  const std::string cmd = std::string(XLM_BINARY) + " " + args + " > " + log + " 2>&1";
-  return std::system(cmd.c_str());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // uninterrupted run bit for bit; bad reload paths and flags are refused.
 #include "core/error.h"
 #include "pretrain_fixture.h"
+#include "run_helpers.h"
 #include "support.h"
 #include "tasks/pretrain/trainer.h"
 
@@ -23,12 +24,11 @@
 namespace {
 
 namespace fs = std::filesystem;
+using xlm::test::run_xlm;
+using xlm::test::slurp;
+using xlm::test::train_records;
 
-std::string scratch_dump(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("xlm-trainer-test-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(p);
-  return p.string();
-}
+std::string scratch_dump(const std::string& name) { return xlm::test::scratch_dir("trainer-" + name); }
 
 xlm::tasks::TrainConfig tiny_config(const std::string& dump) {
   xlm::tasks::TrainConfig c;
@@ -51,32 +51,6 @@ xlm::tasks::TrainConfig tiny_config(const std::string& dump) {
 double mean(const std::vector<float>& v, size_t begin, size_t end) {
   return std::accumulate(v.begin() + static_cast<long>(begin), v.begin() + static_cast<long>(end), 0.0) /
          static_cast<double>(end - begin);
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The "train" records of a metrics.jsonl, without the wall-clock fields.
-std::vector<nlohmann::json> train_records(const std::string& run_dir) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(run_dir + "/metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    if (j.at("split") != "train") continue;
-    for (const char* k : {"time", "ms_per_step", "tokens_per_s", "mfu", "mem_mib"}) j.erase(k);
-    out.push_back(j);
-  }
-  return out;
-}
-
-int run_xlm(const std::string& args, const std::string& log) {
-  const std::string cmd = std::string(XLM_BINARY) + " " + args + " > " + log + " 2>&1";
-  return std::system(cmd.c_str());
 }
 
 }  // namespace
