@@ -229,6 +229,9 @@ Scores Trainer::run() {
     return scores;
   }
   Scores scores;
+  if (epoch_ >= config_.max_epoch)
+    say("the run has already trained {} epochs (--max_epoch {}): nothing to do; raise --max_epoch to go on\n", epoch_,
+        config_.max_epoch);
   while (epoch_ < config_.max_epoch) {
     say("starting epoch {}\n", epoch_);
     train_epoch();
