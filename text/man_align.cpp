@@ -76,9 +76,14 @@ std::vector<AlignedPair> align_man_pages(const ManPage& en, const ManPage& xx) {
   return out;
 }
 
+bool is_l10n_credits_heading(std::string_view heading) {
+  return heading == "TRADUCTION" || heading == "ÜBERSETZUNG" || heading == "TRADUCCIÓN" || heading == "TRADUZIONE";
+}
+
 std::vector<std::string> man_segments(const ManPage& page) {
   std::vector<std::string> out;
   for (const auto& sec : page.sections) {
+    if (is_l10n_credits_heading(sec.heading)) continue;
     if (is_prose_segment(sec.heading)) out.push_back(sec.heading);
     for (const auto& block : sec.blocks) {
       for (auto& s : sentences(block)) {

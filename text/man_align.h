@@ -32,7 +32,11 @@ bool is_prose_segment(std::string_view s);
 std::vector<AlignedPair> align_man_pages(const ManPage& en, const ManPage& xx);
 
 // Every prose segment of a page, in order: section headings, then each block
-// split into sentences (split_sentences).
+// split into sentences (split_sentences); the translators' credits section is left out.
 std::vector<std::string> man_segments(const ManPage& page);
+// True for the section manpages-l10n appends to every translated page (the
+// translators' names and addresses: TRADUCTION, ÜBERSETZUNG, TRADUCCIÓN,
+// TRADUZIONE); it has no English counterpart and is not running text.
+bool is_l10n_credits_heading(std::string_view heading);
 
 }  // namespace xlm::text

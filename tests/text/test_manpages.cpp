@@ -148,6 +148,20 @@ TEST_CASE("align_man_pages: matching counts pair sections, blocks and sentences"
   }
 }
 
+TEST_CASE("man_segments: the translators' credits are not monolingual text", "[text][man]") {
+  const auto segments = man_segments(parse_man(kFrPage));
+  REQUIRE(!segments.empty());
+  CHECK(segments.front() == "NOM");
+  for (const auto& s : segments) {
+    INFO(s);
+    CHECK(s != "TRADUCTION");
+    CHECK(s.find("traduction") == std::string::npos);
+  }
+  CHECK(is_l10n_credits_heading("ÜBERSETZUNG"));
+  CHECK(is_l10n_credits_heading("TRADUCCIÓN"));
+  CHECK(!is_l10n_credits_heading("DESCRIPTION"));
+}
+
 TEST_CASE("align_man_pages: mismatching counts drop the level", "[text][man]") {
   // One block fewer in DESCRIPTION: that section gives only its heading pair.
   std::string fr_short = kFrPage;
@@ -200,7 +214,8 @@ TEST_CASE("man_corpus_from_roots: offline over a fake unpacked tree", "[text][ma
   CHECK(it->split_key == "It is fast.");
   CHECK(std::any_of(mono_fr.begin(), mono_fr.end(),
                     [](const MonoLine& m) { return m.text == "Une page sans original anglais."; }));
-  CHECK(std::any_of(mono_fr.begin(), mono_fr.end(), [](const MonoLine& m) { return m.text == "Traduit par une \u00e9quipe."; }));
+  // The translators' credits section is not running text.
+  CHECK(std::none_of(mono_fr.begin(), mono_fr.end(), [](const MonoLine& m) { return m.text == "Traduit par une \u00e9quipe."; }));
   CHECK(corpus.mono.at("en").size() == 9);  // 3 headings, the NAME line, 4 description sentences, "bar(1)"
 
   const auto small = xlm::tools::man_corpus_from_roots({}, {"en", "fr"}, 0);
