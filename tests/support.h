@@ -8,9 +8,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #define XLM_REQUIRE_GPU()                                                         \
@@ -54,6 +56,19 @@ struct MessageHas : Catch::MatcherBase<E> {
 
 // Path to a file under the source tree (fixtures).
 inline std::string source_path(const std::string& rel) { return std::string(XLM_SOURCE_DIR) + "/" + rel; }
+
+// Runs `xlm ARGS 2>&1` (ARGS may redirect stdin) and returns its exit status and output.
+inline std::pair<int, std::string> capture_xlm(const std::string& args) {
+  const std::string cmd = std::string(XLM_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  const int status = pclose(p);
+  return {WEXITSTATUS(status), out};
+}
 
 }  // namespace xlm::test
 

@@ -6,6 +6,7 @@
 #include "core/cuda_check.h"
 #include "core/cuda_context.h"
 #include "core/cuda_dispatch.cuh"
+#include "kernels/block_reduce.cuh"
 #include "kernels/scale_rows/scale_rows.h"
 
 namespace xlm {
@@ -13,11 +14,6 @@ namespace xlm {
 namespace {
 
 constexpr int kWarp = 32;
-
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int offset = kWarp / 2; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
-  return v;
-}
 
 // x (rows, cols), scale (rows,) -> y (rows, cols); n = rows * cols.
 template <typename T>

@@ -5,6 +5,7 @@
 #include "core/cuda_check.h"
 #include "core/cuda_context.h"
 #include "core/cuda_dispatch.cuh"
+#include "kernels/block_reduce.cuh"
 #include "kernels/sum_last/sum_last.h"
 
 namespace xlm {
@@ -12,11 +13,6 @@ namespace xlm {
 namespace {
 
 constexpr int kWarp = 32;
-
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int offset = kWarp / 2; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
-  return v;
-}
 
 // x (rows, cols) -> y (rows,) = scale * row sums. blockDim.x is a multiple of 32,
 // and every lane of a warp runs the same rows, so the full-mask shuffles are safe.

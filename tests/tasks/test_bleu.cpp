@@ -51,17 +51,6 @@ BleuOptions none_tok() {
   return o;
 }
 
-std::pair<int, std::string> run_xlm(const std::string& args) {
-  const std::string cmd = std::string(XLM_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WEXITSTATUS(status), out};
-}
 
 }  // namespace
 
@@ -221,25 +210,25 @@ TEST_CASE("bleu: xlm bleu prints sacreBLEU's line and fails in one line", "[bleu
   const std::string refs = fixture("multiple_refs.ref0") + " " + fixture("multiple_refs.ref1") + " " +
                            fixture("multiple_refs.ref2");
   {
-    auto [code, out] = run_xlm("bleu " + refs + " < " + fixture("multiple_refs.hyp"));
+    auto [code, out] = xlm::test::capture_xlm("bleu " + refs + " < " + fixture("multiple_refs.hyp"));
     CHECK(code == 0);
     CHECK(out == mr["line"].get<std::string>() + "\n");
   }
   {
     const auto& lcase = all["cases"]["tokenize_none_lowercase"];
-    auto [code, out] = run_xlm("bleu " + fixture("tokenize_none_lowercase.ref0") + " --tokenize none -lc < " +
+    auto [code, out] = xlm::test::capture_xlm("bleu " + fixture("tokenize_none_lowercase.ref0") + " --tokenize none -lc < " +
                                fixture("tokenize_none_lowercase.hyp"));
     CHECK(code == 0);
     CHECK(out == lcase["line"].get<std::string>() + "\n");
   }
   {
-    auto [code, out] = run_xlm("bleu " + refs + " -b -w 1 < " + fixture("multiple_refs.hyp"));
+    auto [code, out] = xlm::test::capture_xlm("bleu " + refs + " -b -w 1 < " + fixture("multiple_refs.hyp"));
     CHECK(code == 0);
     CHECK(out == fmt::format("{:.1f}\n", mr["score"].get<double>()));
   }
   {
     // partial.ref0 has 2 lines, closest_ref_tie.hyp has 1.
-    auto [code, out] = run_xlm("bleu " + fixture("partial.ref0") + " < " + fixture("closest_ref_tie.hyp"));
+    auto [code, out] = xlm::test::capture_xlm("bleu " + fixture("partial.ref0") + " < " + fixture("closest_ref_tie.hyp"));
     CHECK(code == 1);
     CHECK_THAT(out, Catch::Contains("partial.ref0") && Catch::Contains("has 2 lines") &&
                         Catch::Contains("stdin have 1"));
@@ -249,7 +238,7 @@ TEST_CASE("bleu: xlm bleu prints sacreBLEU's line and fails in one line", "[bleu
     const std::filesystem::path bad =
         std::filesystem::temp_directory_path() / fmt::format("xlm-bleu-bad-utf8-{}.txt", static_cast<long>(getpid()));
     std::ofstream(bad, std::ios::binary) << "ok\nbad \xff\n";
-    auto [code, out] = run_xlm("bleu " + bad.string() + " < " + fixture("partial.hyp"));
+    auto [code, out] = xlm::test::capture_xlm("bleu " + bad.string() + " < " + fixture("partial.hyp"));
     std::filesystem::remove(bad);
     CHECK(code == 1);
     CHECK_THAT(out, Catch::Contains("line 2: invalid UTF-8 at byte 4"));
