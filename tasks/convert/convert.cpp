@@ -14,6 +14,7 @@
 #include "text/dictionary.h"
 
 #include <fmt/format.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -283,8 +284,8 @@ ConvertReport convert_to_hf(const std::string& src, const std::string& dst) {
 ConvertReport convert_pth_to_xlm(const std::string& pth, const std::string& dst, const std::string& helper,
                                  const std::string& codes) {
   XLM_CHECK(fs::is_regular_file(helper), ConfigError, "{}: the .pth helper script is missing", helper);
-  XLM_CHECK(std::system("python3 -c 'import torch' >/dev/null 2>&1") == 0, ConfigError,
-            "{}: reading a .pth needs python3 with torch (e.g. apt-get install python3-torch)", pth);
+  const char* env_python = std::getenv("XLM_PYTHON");
+  const std::string python = env_python != nullptr && *env_python != '\0' ? env_python : "python3";
   ScratchDir scratch;
   const std::string tmp = scratch.file("pth");
   auto quote = [](const std::string& s) {
@@ -292,13 +293,16 @@ ConvertReport convert_pth_to_xlm(const std::string& pth, const std::string& dst,
     for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
     return q + "'";
   };
-  std::string command = fmt::format("python3 {} {} {}", quote(helper), quote(pth), quote(tmp));
+  XLM_CHECK(std::system(fmt::format("{} -c 'import torch' >/dev/null 2>&1", quote(python)).c_str()) == 0, ConfigError,
+            "{}: reading a .pth needs {} with torch (apt-get install python3-torch, or set XLM_PYTHON)", pth, python);
+  std::string command = fmt::format("{} {} {} {}", quote(python), quote(helper), quote(pth), quote(tmp));
   if (!codes.empty()) {
     XLM_CHECK(fs::is_regular_file(codes), ConfigError, "--codes {}: no such file", codes);
     command += " --codes " + quote(codes);
   }
   const int rc = std::system(command.c_str());
-  XLM_CHECK(rc == 0, FormatError, "{}: the .pth helper failed (exit status {}); see its message above", pth, rc);
+  XLM_CHECK(rc == 0, FormatError, "{}: the .pth helper failed (exit status {}); see its message above", pth,
+            WIFEXITED(rc) ? WEXITSTATUS(rc) : rc);
   return convert_to_xlm(tmp, dst);
 }
 

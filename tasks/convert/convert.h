@@ -34,7 +34,8 @@ ConvertReport convert_to_hf(const std::string& src, const std::string& dst);
 // `python3 HELPER PTH TMPDIR [--codes CODES]` (tools/convert/pth_to_safetensors.py), which
 // writes an unchecked our-format directory, then convert_to_xlm(TMPDIR, dst).
 // A .pth holds no BPE codes: `codes` ("" = none) is copied in.
-// ConfigError with one line when python3 or torch is missing.
+// The interpreter is $XLM_PYTHON, default python3. ConfigError with one
+// line when it or its torch is missing.
 ConvertReport convert_pth_to_xlm(const std::string& pth, const std::string& dst, const std::string& helper,
                                  const std::string& codes = "");
 

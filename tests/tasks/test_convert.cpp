@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -237,4 +239,77 @@ TEST_CASE("convert: released-model pitfalls", "[convert]") {
     write_file(tmp.file("m.pth"), "x");
     CHECK(detect_model_layout(tmp.file("m.pth")) == ModelLayout::pth);
   }
+}
+
+namespace {
+
+// The Python that reads a .pth: $XLM_PYTHON, else python3; "" when it lacks torch.
+std::string python_with_torch() {
+  const char* env = std::getenv("XLM_PYTHON");
+  const std::string python = env != nullptr && *env != '\0' ? env : "python3";
+  return std::system((python + " -c 'import torch' >/dev/null 2>&1").c_str()) == 0 ? python : "";
+}
+
+// A tiny XLM training checkpoint as XLM saves it (multi-GPU `module.`
+// prefixes, dico_*, params with extra training fields), plus its tensors as
+// JSON (float32 values printed exactly) for the comparison.
+const char* kMakePth = R"(import json, sys, torch
+torch.manual_seed(0)
+D, L, V = 8, 2, 20
+sd = {}
+def add(n, *shape): sd["module." + n] = torch.randn(*shape)
+add("position_embeddings.weight", 16, D); add("lang_embeddings.weight", 2, D); add("embeddings.weight", V, D)
+add("layer_norm_emb.weight", D); add("layer_norm_emb.bias", D)
+for i in range(L):
+    for p in ("q", "k", "v", "out"): add(f"attentions.{i}.{p}_lin.weight", D, D); add(f"attentions.{i}.{p}_lin.bias", D)
+for i in range(L): add(f"layer_norm1.{i}.weight", D); add(f"layer_norm1.{i}.bias", D)
+for i in range(L):
+    add(f"ffns.{i}.lin1.weight", 4 * D, D); add(f"ffns.{i}.lin1.bias", 4 * D)
+    add(f"ffns.{i}.lin2.weight", D, 4 * D); add(f"ffns.{i}.lin2.bias", D)
+for i in range(L): add(f"layer_norm2.{i}.weight", D); add(f"layer_norm2.{i}.bias", D)
+sd["module.pred_layer.proj.weight"] = sd["module.embeddings.weight"]
+add("pred_layer.proj.bias", V)
+words = ["<s>", "</s>", "<pad>", "<unk>"] + [f"<special{i}>" for i in range(10)] + ["le@@", "er", "the", "c@@", "at", "s"]
+params = {"emb_dim": D, "n_layers": L, "n_heads": 2, "n_langs": 2, "id2lang": {0: "en", 1: "fr"},
+          "lang2id": {"en": 0, "fr": 1}, "dropout": 0.1, "attention_dropout": 0.1, "gelu_activation": True,
+          "sinusoidal_embeddings": False, "n_words": V, "pad_index": 2, "eos_index": 1, "mask_index": 5, "lgs": "en-fr"}
+torch.save({"model": sd, "dico_id2word": dict(enumerate(words)), "dico_counts": {w: 100 - i for i, w in enumerate(words)},
+            "params": params}, sys.argv[1])
+json.dump({k[7:]: [float(x) for x in v.flatten().tolist()] for k, v in sd.items()}, open(sys.argv[2], "w"))
+)";
+
+}  // namespace
+
+TEST_CASE("convert: an original .pth through the Python helper", "[convert][python]") {
+  const std::string python = python_with_torch();
+  if (python.empty()) {
+    std::printf("XLM-SKIP: no python3 with torch (set XLM_PYTHON), skipping the .pth conversion test\n");
+    return;
+  }
+  nntest::TempDir tmp;
+  write_file(tmp.file("make.py"), kMakePth);
+  REQUIRE(std::system((python + " " + tmp.file("make.py") + " " + tmp.file("m.pth") + " " + tmp.file("m.json")).c_str()) ==
+          0);
+  write_file(tmp.file("codes"), kCodes);
+  const std::string out = tmp.file("out");
+  convert_pth_to_xlm(tmp.file("m.pth"), out, test::source_path("tools/convert/pth_to_safetensors.py"), tmp.file("codes"));
+  CHECK(read_file(out + "/vocab") == "le@@ 86\ner 85\nthe 84\nc@@ 83\nat 82\ns 81\n");
+  CHECK(read_file(out + "/codes") == kCodes);
+  const nn::LoadedModel loaded = nn::load_model_dir(out, Device::cpu());
+  CHECK(loaded.config.n_words == 20);
+  CHECK(loaded.config.max_positions == 16);
+  CHECK(loaded.config.id2lang == std::vector<std::string>{"en", "fr"});
+  const nlohmann::json want = nlohmann::json::parse(read_file(tmp.file("m.json")));
+  const auto got = loaded.model->state_dict();
+  CHECK(got.size() == want.size());
+  for (const auto& [name, t] : got) {
+    INFO(name);
+    REQUIRE(want.contains(name));
+    const std::vector<double> values = t.to_doubles();
+    const std::vector<double> expected = want[name].get<std::vector<double>>();
+    CHECK(values == expected);
+  }
+  write_file(tmp.file("not_xlm.pth"), "");
+  XLM_CHECK_THROWS(convert_pth_to_xlm(tmp.file("not_xlm.pth"), out, test::source_path("tools/convert/pth_to_safetensors.py")),
+                   FormatError, "not_xlm.pth", "helper failed");
 }

@@ -71,15 +71,21 @@ def main():
         fail("torch is not installed (e.g. apt-get install python3-torch)")
 
     try:
-        ckpt = torch.load(args.pth, map_location="cpu", weights_only=False)
-    except TypeError:  # torch < 1.13 has no weights_only
-        ckpt = torch.load(args.pth, map_location="cpu")
+        try:
+            ckpt = torch.load(args.pth, map_location="cpu", weights_only=False)
+        except TypeError:  # torch < 1.13 has no weights_only
+            ckpt = torch.load(args.pth, map_location="cpu")
+    except Exception as e:  # any unpickling failure: one line, not a traceback
+        fail(f"{args.pth}: cannot read as a torch checkpoint ({type(e).__name__}: {e})")
     if not isinstance(ckpt, dict):
         fail(f"{args.pth}: expected a dict checkpoint, got {type(ckpt).__name__}")
     key = args.key or ("model" if "model" in ckpt else "encoder")
     for needed in (key, "dico_id2word", "params"):
         if needed not in ckpt:
-            fail(f"{args.pth}: no '{needed}' entry (keys: {', '.join(sorted(map(str, ckpt)))})")
+            keys = sorted(map(str, ckpt))
+            shown = ", ".join(keys[:5]) + (f", ... ({len(keys)} keys)" if len(keys) > 5 else "")
+            fail(f"{args.pth}: no '{needed}' entry; not an XLM training checkpoint "
+                 f"(expected 'model' or 'encoder', 'dico_id2word', 'params'; found {shown})")
     state = ckpt[key]
     tensors = [(k[len("module."):] if k.startswith("module.") else k, v) for k, v in state.items()]
     names = dict(tensors)
