@@ -8,7 +8,10 @@ Transformer, XLM's parameter names), not from XLM or transformers. It reads
 our model directory with a small safetensors reader (no `safetensors`
 package needed) and compares with the binary's `xlm embed` output: the last
 layer's hidden state at position 0 of `</s> words </s>`, per sentence
-(the only hidden state the binary prints). It then converts the directory to
+(the only hidden state the binary prints), and the loss and accuracy of
+`xlm eval --clm_steps` (XLM's evaluate_clm on one stream: full-vocabulary
+logits at every position, causal forward) with the same computed here. It
+then converts the directory to
 Hugging Face's layout and back with `xlm convert`, and checks that
   * the HF directory's tensors, read by this script under HF's names
     (`transformer.` prefix), give the same hidden states, MLM logits
@@ -124,8 +127,9 @@ def linear(x, P, name):
     return x @ P[name + ".weight"].t() + P[name + ".bias"]
 
 
-def forward(cfg, P, words, lengths, langs):
+def forward(cfg, P, words, lengths, langs, causal=None):
     """docs/model.md, "Architecture": (B, T) ids -> (B, T, D) hidden states."""
+    causal = cfg.get("causal", False) if causal is None else causal
     B, T = words.shape
     D, H = cfg["emb_dim"], cfg["n_heads"]
     dh = D // H
@@ -145,7 +149,7 @@ def forward(cfg, P, words, lengths, langs):
         v = heads(linear(h, P, f"attentions.{i}.v_lin"))
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(dh)  # (B, H, T, T)
         blocked = hidden_key
-        if cfg.get("causal", False):
+        if causal:
             blocked = blocked | (torch.arange(T)[None, :] > torch.arange(T)[:, None])[None, None]
         scores = scores.masked_fill(blocked, float("-inf"))
         a = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, T, D)
@@ -173,6 +177,49 @@ def xlm_embed(xlm, model, lang, sentences):
     if proc.returncode != 0:
         sys.exit(f"xlm embed failed: {proc.stderr.decode()}")
     return torch.from_numpy(np.load(io.BytesIO(proc.stdout)))
+
+
+def clm_eval_torch(cfg, P, vocab, sentences, lang_id, use_langs, bptt):
+    """XLM's evaluate_clm on one stream (docs/tasks.md, text/stream_dataset.h):
+    sentences each followed by </s>, front-padded with </s> to a multiple of
+    bptt, windows of bptt tokens, causal forward, token t+1 predicted from t."""
+    tokens = []
+    for s in sentences:
+        tokens += [vocab.index(w) for w in s.split()] + [1]
+    t_size = -(-len(tokens) // bptt) * bptt
+    stream = torch.tensor([1] * (t_size - len(tokens)) + tokens)
+    total, correct, count = 0.0, 0, 0
+    for a in range(0, t_size, bptt):
+        words = stream[a:a + bptt][None]  # (1, bptt)
+        langs = torch.full_like(words, lang_id) if use_langs else None
+        h = forward(cfg, P, words, torch.tensor([bptt]), langs, causal=True)[0, :-1]  # (bptt-1, D)
+        logits = h @ P["embeddings.weight"].t() + P["pred_layer.proj.bias"]  # (bptt-1, n_words)
+        y = words[0, 1:]
+        total += float(torch.nn.functional.cross_entropy(logits.double(), y, reduction="sum"))
+        correct += int((logits.argmax(-1) == y).sum())
+        count += y.numel()
+    return total / count, correct / count, count
+
+
+def xlm_eval_clm(xlm, model, tmp, vocab_path, sentences, lang, bptt):
+    data = os.path.join(tmp, "data")
+    os.makedirs(data, exist_ok=True)
+    with open(vocab_path, "rb") as src, open(os.path.join(data, "vocab"), "wb") as dst:
+        dst.write(src.read())
+    with open(os.path.join(data, f"valid.{lang}"), "w") as f:
+        f.write("\n".join(sentences) + "\n")
+    def run(cmd):
+        proc = subprocess.run(cmd, capture_output=True)
+        if proc.returncode != 0:
+            sys.exit(f"{' '.join(cmd)} failed: {proc.stderr.decode()}")
+    for split in ("train", "valid", "test"):  # xlm eval wants all three; only valid is scored
+        run([xlm, "preprocess", os.path.join(data, "vocab"), os.path.join(data, f"valid.{lang}"),
+             "-o", os.path.join(data, f"{split}.{lang}.xbin")])
+    out = os.path.join(tmp, "eval.json")
+    run([xlm, "eval", "--reload_model", model, "--data_path", data, "--clm_steps", lang, "--split", "valid",
+         "--bptt", str(bptt), "--device", "cpu", "--json", out])
+    scores = json.load(open(out))["scores"]
+    return math.log(scores[f"valid_{lang}_clm_ppl"]), scores[f"valid_{lang}_clm_acc"]
 
 
 def rel_err(got, want):
@@ -228,6 +275,11 @@ def main():
         results.append(("HF layout vs ours (torch), hidden states", rel_err(h_hf, h)))
         results.append(("HF layout vs ours (torch), MLM logits", rel_err(logits_hf, logits)))
         results.append(("HF layout vs ours (torch), loss", abs(float(loss_hf - loss)) / abs(float(loss))))
+        bptt = 16
+        loss_t, acc_t, n_pred = clm_eval_torch(cfg, P, vocab, sentences, id2lang.index(lang), use_langs, bptt)
+        loss_x, acc_x = xlm_eval_clm(args.xlm, model, tmp, os.path.join(model, "vocab"), sentences, lang, bptt)
+        results.append((f"xlm eval CLM loss (log ppl) vs torch, {n_pred} predictions", abs(loss_x - loss_t) / loss_t))
+        results.append(("xlm eval CLM accuracy vs torch (absolute)", abs(acc_x - acc_t)))
         ours_back = xlm_embed(args.xlm, back, lang, sentences)
         results.append(("xlm embed after ours -> HF -> ours vs torch", rel_err(ours_back, h[:, 0])))
 
