@@ -44,7 +44,7 @@ void run_convert(const ConvertArgs& args) {
     report = tasks::convert_pth_to_xlm(args.src, args.dst,
                                        args.pth_helper.empty() ? default_pth_helper() : args.pth_helper, args.codes);
   } else {
-    report = tasks::convert_to_xlm(args.src, args.dst);
+    report = tasks::convert_to_xlm(args.src, args.dst, args.pth_helper.empty() ? default_pth_helper() : args.pth_helper);
   }
   for (const std::string& note : report.notes) fmt::print(stderr, "note: {}\n", note);
   fmt::print(stderr, "wrote {} ({} layout)\n", args.dst, args.to == "hf" ? "Hugging Face" : "xlm");

@@ -126,17 +126,46 @@ std::string codes_from_merges(const std::string& merges, const std::string& sour
   return out;
 }
 
-Checkpoint read_hf_dir(const std::string& dir) {
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
+}
+
+// Runs `$XLM_PYTHON HELPER ARGS...` (default python3) after checking that the
+// interpreter has torch; `what` names the file being read in errors.
+void run_torch_helper(const std::string& helper, const std::vector<std::string>& args, const std::string& what) {
+  XLM_CHECK(fs::is_regular_file(helper), ConfigError, "{}: the torch helper script {} is missing (--pth_helper)", what,
+            helper);
+  const char* env_python = std::getenv("XLM_PYTHON");
+  const std::string python = env_python != nullptr && *env_python != '\0' ? env_python : "python3";
+  XLM_CHECK(std::system(fmt::format("{} -c 'import torch' >/dev/null 2>&1", shell_quote(python)).c_str()) == 0,
+            ConfigError, "{}: reading a torch pickle needs {} with torch (apt-get install python3-torch, or set XLM_PYTHON)",
+            what, python);
+  std::string command = shell_quote(python) + " " + shell_quote(helper);
+  for (const std::string& a : args) command += " " + shell_quote(a);
+  const int rc = std::system(command.c_str());
+  XLM_CHECK(rc == 0, FormatError, "{}: the torch helper failed (exit status {}); see its message above", what,
+            WIFEXITED(rc) ? WEXITSTATUS(rc) : rc);
+}
+
+Checkpoint read_hf_dir(const std::string& dir, const std::string& helper) {
   Checkpoint ck;
   ck.source = (fs::path(dir) / "config.json").string();
   ck.config = config_from_hf_json(read_json(ck.source), ck.source);
-  const fs::path weights = fs::path(dir) / "model.safetensors";
+  fs::path weights = fs::path(dir) / "model.safetensors";
+  ScratchDir scratch;  // the safetensors copy of a pytorch_model.bin (the mapping outlives the file)
   if (!fs::is_regular_file(weights)) {
-    XLM_CHECK(!fs::is_regular_file(fs::path(dir) / "pytorch_model.bin"), FormatError,
-              "{}: holds only pytorch_model.bin (a torch pickle); re-save it with model.save_pretrained(DIR, "
-              "safe_serialization=True) to get model.safetensors",
+    const fs::path bin = fs::path(dir) / "pytorch_model.bin";
+    XLM_CHECK(fs::is_regular_file(bin), FormatError,
+              "{}: missing (a Hugging Face XLM directory holds its weights there or in pytorch_model.bin)",
+              weights.string());
+    XLM_CHECK(!helper.empty(), FormatError,
+              "{}: holds only pytorch_model.bin (a torch pickle); convert with `xlm convert` (which runs the torch "
+              "helper) or re-save it with save_pretrained(DIR, safe_serialization=True)",
               dir);
-    throw FormatError(fmt::format("{}: missing (a Hugging Face XLM directory holds its weights there)", weights.string()));
+    weights = scratch.file("pytorch_model.safetensors");
+    run_torch_helper(helper, {"--state_dict", bin.string(), weights.string()}, bin.string());
   }
   ck.tensors_source = weights.string();
   for (auto& [name, t] : load_safetensors(ck.tensors_source).tensors) {
@@ -227,13 +256,13 @@ ModelLayout detect_model_layout(const std::string& src) {
   throw FormatError(fmt::format("{}: neither params.json (our model directory) nor config.json (Hugging Face) found", src));
 }
 
-ConvertReport convert_to_xlm(const std::string& src, const std::string& dst) {
+ConvertReport convert_to_xlm(const std::string& src, const std::string& dst, const std::string& helper) {
   ConvertReport report;
   Checkpoint ck;
   switch (detect_model_layout(src)) {
     case ModelLayout::xlm_dir: ck = read_xlm_dir(src); break;
     case ModelLayout::hf_dir:
-      ck = read_hf_dir(src);
+      ck = read_hf_dir(src, helper);
       if (ck.counts_invented)
         report.notes.push_back("vocabulary: vocab.json holds no counts; wrote count n_words - id for each word");
       break;
@@ -283,26 +312,14 @@ ConvertReport convert_to_hf(const std::string& src, const std::string& dst) {
 
 ConvertReport convert_pth_to_xlm(const std::string& pth, const std::string& dst, const std::string& helper,
                                  const std::string& codes) {
-  XLM_CHECK(fs::is_regular_file(helper), ConfigError, "{}: the .pth helper script is missing", helper);
-  const char* env_python = std::getenv("XLM_PYTHON");
-  const std::string python = env_python != nullptr && *env_python != '\0' ? env_python : "python3";
   ScratchDir scratch;
   const std::string tmp = scratch.file("pth");
-  auto quote = [](const std::string& s) {
-    std::string q = "'";
-    for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-    return q + "'";
-  };
-  XLM_CHECK(std::system(fmt::format("{} -c 'import torch' >/dev/null 2>&1", quote(python)).c_str()) == 0, ConfigError,
-            "{}: reading a .pth needs {} with torch (apt-get install python3-torch, or set XLM_PYTHON)", pth, python);
-  std::string command = fmt::format("{} {} {} {}", quote(python), quote(helper), quote(pth), quote(tmp));
+  std::vector<std::string> args = {pth, tmp};
   if (!codes.empty()) {
     XLM_CHECK(fs::is_regular_file(codes), ConfigError, "--codes {}: no such file", codes);
-    command += " --codes " + quote(codes);
+    args.insert(args.end(), {"--codes", codes});
   }
-  const int rc = std::system(command.c_str());
-  XLM_CHECK(rc == 0, FormatError, "{}: the .pth helper failed (exit status {}); see its message above", pth,
-            WIFEXITED(rc) ? WEXITSTATUS(rc) : rc);
+  run_torch_helper(helper, args, pth);
   return convert_to_xlm(tmp, dst);
 }
 

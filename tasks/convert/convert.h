@@ -23,7 +23,9 @@ struct ConvertReport {
 };
 
 // Our directory or a HF directory -> our model directory `dst` (replaced atomically).
-ConvertReport convert_to_xlm(const std::string& src, const std::string& dst);
+// A HF directory with only pytorch_model.bin (a torch pickle) needs `helper`
+// (as for convert_pth_to_xlm); without one it is a FormatError.
+ConvertReport convert_to_xlm(const std::string& src, const std::string& dst, const std::string& helper = "");
 
 // Our model directory -> a HF directory `dst` (config.json, model.safetensors,
 // vocab.json, merges.txt when the model has codes, xlm_vocab: our vocab with

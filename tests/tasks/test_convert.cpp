@@ -276,6 +276,9 @@ params = {"emb_dim": D, "n_layers": L, "n_heads": 2, "n_langs": 2, "id2lang": {0
 torch.save({"model": sd, "dico_id2word": dict(enumerate(words)), "dico_counts": {w: 100 - i for i, w in enumerate(words)},
             "params": params}, sys.argv[1])
 json.dump({k[7:]: [float(x) for x in v.flatten().tolist()] for k, v in sd.items()}, open(sys.argv[2], "w"))
+hf = {(k[7:] if k.startswith("module.pred_layer") else "transformer." + k[7:]): v for k, v in sd.items()}
+hf["transformer.position_ids"] = torch.arange(16)[None]
+torch.save(hf, sys.argv[3])
 )";
 
 }  // namespace
@@ -288,28 +291,41 @@ TEST_CASE("convert: an original .pth through the Python helper", "[convert][pyth
   }
   nntest::TempDir tmp;
   write_file(tmp.file("make.py"), kMakePth);
-  REQUIRE(std::system((python + " " + tmp.file("make.py") + " " + tmp.file("m.pth") + " " + tmp.file("m.json")).c_str()) ==
-          0);
+  std::filesystem::create_directories(tmp.file("hf"));
+  REQUIRE(std::system((python + " " + tmp.file("make.py") + " " + tmp.file("m.pth") + " " + tmp.file("m.json") + " " +
+                       tmp.file("hf/pytorch_model.bin"))
+                          .c_str()) == 0);
+  const std::string helper = test::source_path("tools/convert/pth_to_safetensors.py");
+  const nlohmann::json want = nlohmann::json::parse(read_file(tmp.file("m.json")));
+  auto check_values = [&](const nn::LoadedModel& loaded) {
+    const auto got = loaded.model->state_dict();
+    CHECK(got.size() == want.size());
+    for (const auto& [name, t] : got) {
+      INFO(name);
+      REQUIRE(want.contains(name));
+      CHECK(t.to_doubles() == want[name].get<std::vector<double>>());
+    }
+  };
   write_file(tmp.file("codes"), kCodes);
   const std::string out = tmp.file("out");
-  convert_pth_to_xlm(tmp.file("m.pth"), out, test::source_path("tools/convert/pth_to_safetensors.py"), tmp.file("codes"));
+  convert_pth_to_xlm(tmp.file("m.pth"), out, helper, tmp.file("codes"));
   CHECK(read_file(out + "/vocab") == "le@@ 86\ner 85\nthe 84\nc@@ 83\nat 82\ns 81\n");
   CHECK(read_file(out + "/codes") == kCodes);
   const nn::LoadedModel loaded = nn::load_model_dir(out, Device::cpu());
   CHECK(loaded.config.n_words == 20);
   CHECK(loaded.config.max_positions == 16);
   CHECK(loaded.config.id2lang == std::vector<std::string>{"en", "fr"});
-  const nlohmann::json want = nlohmann::json::parse(read_file(tmp.file("m.json")));
-  const auto got = loaded.model->state_dict();
-  CHECK(got.size() == want.size());
-  for (const auto& [name, t] : got) {
-    INFO(name);
-    REQUIRE(want.contains(name));
-    const std::vector<double> values = t.to_doubles();
-    const std::vector<double> expected = want[name].get<std::vector<double>>();
-    CHECK(values == expected);
-  }
+  check_values(loaded);
+
+  // A HF directory holding only pytorch_model.bin: the helper rewrites it as safetensors.
+  write_file(tmp.file("hf/config.json"), hf_config_json(loaded.config).dump());
+  convert_to_hf(out, tmp.file("hf_full"));
+  write_file(tmp.file("hf/vocab.json"), read_file(tmp.file("hf_full/vocab.json")));
+  XLM_CHECK_THROWS(convert_to_xlm(tmp.file("hf"), tmp.file("from_bin")), FormatError, "only pytorch_model.bin");
+  convert_to_xlm(tmp.file("hf"), tmp.file("from_bin"), helper);
+  check_values(nn::load_model_dir(tmp.file("from_bin"), Device::cpu()));
+  CHECK(read_file(tmp.file("from_bin") + "/params.json") == read_file(out + "/params.json"));
+
   write_file(tmp.file("not_xlm.pth"), "");
-  XLM_CHECK_THROWS(convert_pth_to_xlm(tmp.file("not_xlm.pth"), out, test::source_path("tools/convert/pth_to_safetensors.py")),
-                   FormatError, "not_xlm.pth", "helper failed");
+  XLM_CHECK_THROWS(convert_pth_to_xlm(tmp.file("not_xlm.pth"), out, helper), FormatError, "not_xlm.pth", "helper failed");
 }

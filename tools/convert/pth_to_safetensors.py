@@ -11,6 +11,10 @@ codes (copied when --codes is given). `xlm convert` then checks everything
 our model before writing the final directory.
 
 Usage: python3 pth_to_safetensors.py MODEL.pth OUTDIR [--codes CODES] [--key model|encoder|decoder]
+       python3 pth_to_safetensors.py --state_dict pytorch_model.bin OUT.safetensors
+The second form only rewrites a plain state dict (a Hugging Face
+pytorch_model.bin) as safetensors, names unchanged, non-float buffers
+(position_ids) left out.
 The safetensors file is written here (header JSON + raw little-endian data),
 so the `safetensors` package is not needed; torch (and numpy) are.
 """
@@ -64,6 +68,7 @@ def main():
     parser.add_argument("outdir")
     parser.add_argument("--codes", default="")
     parser.add_argument("--key", default="", help="state dict key (default: model, else encoder)")
+    parser.add_argument("--state_dict", action="store_true", help="pth is a plain state dict; outdir is a .safetensors path")
     args = parser.parse_args()
     try:
         import torch
@@ -79,6 +84,12 @@ def main():
         fail(f"{args.pth}: cannot read as a torch checkpoint ({type(e).__name__}: {e})")
     if not isinstance(ckpt, dict):
         fail(f"{args.pth}: expected a dict checkpoint, got {type(ckpt).__name__}")
+    if args.state_dict:
+        floats = [(k, v) for k, v in ckpt.items() if torch.is_tensor(v) and v.is_floating_point()]
+        if not floats:
+            fail(f"{args.pth}: no floating-point tensors (not a state dict)")
+        write_safetensors(args.outdir, floats)
+        return
     key = args.key or ("model" if "model" in ckpt else "encoder")
     for needed in (key, "dico_id2word", "params"):
         if needed not in ckpt:
