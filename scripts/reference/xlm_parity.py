@@ -17,7 +17,9 @@ Hugging Face's layout and back with `xlm convert`, and checks that
     (`transformer.` prefix), give the same hidden states, MLM logits
     (h @ embeddings^T + pred_layer.proj.bias) and masked-LM loss as our
     directory's, bit for bit;
-  * `xlm embed` on the round-tripped directory matches again.
+  * `xlm embed` on the round-tripped directory matches again;
+  * when `transformers` is importable, XLMWithLMHeadModel.from_pretrained
+    on the HF directory gives the same hidden states and logits.
 Errors are reported as max |ours - torch| / max |torch| over each output
 (fp32 on the CPU); the check passes when every one is <= 1e-5.
 
@@ -280,6 +282,18 @@ def main():
         loss_x, acc_x = xlm_eval_clm(args.xlm, model, tmp, os.path.join(model, "vocab"), sentences, lang, bptt)
         results.append((f"xlm eval CLM loss (log ppl) vs torch, {n_pred} predictions", abs(loss_x - loss_t) / loss_t))
         results.append(("xlm eval CLM accuracy vs torch (absolute)", abs(acc_x - acc_t)))
+        try:
+            from transformers import XLMWithLMHeadModel
+        except ImportError:
+            XLMWithLMHeadModel = None
+            print("(transformers not installed: XLMWithLMHeadModel.from_pretrained not checked)")
+        if XLMWithLMHeadModel is not None:
+            hf_model = XLMWithLMHeadModel.from_pretrained(hf).eval()
+            out = hf_model(words, lengths=lengths, langs=langs, output_hidden_states=True)
+            real = words != 2
+            results.append(("transformers XLMWithLMHeadModel vs torch, hidden states",
+                            rel_err(out.hidden_states[-1][real], h[real])))
+            results.append(("transformers XLMWithLMHeadModel vs torch, MLM logits", rel_err(out.logits[real], logits)))
         ours_back = xlm_embed(args.xlm, back, lang, sentences)
         results.append(("xlm embed after ours -> HF -> ours vs torch", rel_err(ours_back, h[:, 0])))
 
