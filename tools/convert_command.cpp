@@ -59,7 +59,7 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("DST", args->dst, "output directory")->required();
   cmd->add_option("--to", args->to, "output layout")->check(CLI::IsMember({"xlm", "hf"}))->capture_default_str();
   cmd->add_option("--pth_helper", args->pth_helper,
-                  "tools/convert/pth_to_safetensors.py (default: found from the binary's location)");
+                  "torch helper for .pth and pytorch_model.bin (default: ../tools/convert/pth_to_safetensors.py from the binary)");
   cmd->add_option("--codes", args->codes, "BPE codes to put in the model directory (a .pth holds none)");
   cmd->callback([args] { run_convert(*args); });
 }
