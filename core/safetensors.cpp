@@ -1,7 +1,10 @@
 // See core/safetensors.h. Validation follows the format's rules: header size
 // within the file, valid JSON object, every entry with a known dtype, a
 // shape, and data_offsets that match dtype x shape, lie in the data section
-// and tile it without holes or overlaps. Every failure names the file.
+// and tile it without holes or overlaps, a header of at most 100 MB, no
+// name twice, byte counts computed with overflow checks. Every failure names
+// the file. The checks work on bytes in a Storage so that files (mmap'ed)
+// and in-memory buffers (parse_safetensors, the fuzz target) share them.
 #include "core/safetensors.h"
 
 #include "core/atomic_file.h"
@@ -16,6 +19,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
+#include <set>
 
 namespace xlm {
 
@@ -36,6 +41,9 @@ bool parse_st_dtype(const std::string& s, DType* out) {
     }
   return false;
 }
+
+// Validates a whole file held by `storage`; tensors are views into it.
+SafetensorsContents parse_safetensors_storage(std::shared_ptr<Storage> storage, const std::string& path);
 
 }  // namespace
 
@@ -116,20 +124,48 @@ SafetensorsContents load_safetensors(const std::string& path) {
   void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (map == MAP_FAILED) throw FormatError(fmt::format("{}: mmap failed ({})", path, std::strerror(errno)));
-  auto storage = Storage::wrap(map, size, Device::cpu(), [map, size] { ::munmap(map, size); });
-  const auto* bytes = static_cast<const unsigned char*>(map);
+  return parse_safetensors_storage(Storage::wrap(map, size, Device::cpu(), [map, size] { ::munmap(map, size); }), path);
+}
 
+SafetensorsContents parse_safetensors(std::string_view bytes, const std::string& name) {
+  XLM_CHECK(bytes.size() >= 8, FormatError,
+            "{}: truncated safetensors file: {} bytes, need at least 8 for the header size", name, bytes.size());
+  auto storage = Storage::allocate(bytes.size(), Device::cpu());
+  std::memcpy(storage->data(), bytes.data(), bytes.size());
+  return parse_safetensors_storage(std::move(storage), name);
+}
+
+namespace {
+
+SafetensorsContents parse_safetensors_storage(std::shared_ptr<Storage> storage, const std::string& path) {
+  const size_t size = storage->bytes();
+  const auto* bytes = static_cast<const unsigned char*>(storage->data());
   uint64_t header_len = 0;
   for (int b = 0; b < 8; ++b) header_len |= static_cast<uint64_t>(bytes[b]) << (8 * b);
+  XLM_CHECK(header_len <= kMaxSafetensorsHeaderBytes, FormatError,
+            "{}: safetensors header of {} bytes exceeds the format's limit of {} bytes", path, header_len,
+            kMaxSafetensorsHeaderBytes);
   XLM_CHECK(header_len <= size - 8, FormatError, "{}: truncated safetensors file: header of {} bytes but only {} follow",
             path, header_len, size - 8);
+  // Top-level keys are collected while parsing: nlohmann keeps only the last
+  // of repeated keys, and the format forbids duplicate tensor names.
+  std::set<std::string> seen;
+  std::string duplicate;
+  const auto reject_duplicates = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    if (depth == 1 && event == nlohmann::json::parse_event_t::key && duplicate.empty()) {
+      const std::string key = parsed.get<std::string>();
+      if (!seen.insert(key).second) duplicate = key;
+    }
+    return true;
+  };
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(reinterpret_cast<const char*>(bytes + 8),
-                                   reinterpret_cast<const char*>(bytes + 8 + header_len));
+                                   reinterpret_cast<const char*>(bytes + 8 + header_len), reject_duplicates);
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(fmt::format("{}: safetensors header is not valid JSON ({})", path, e.what()));
   }
+  XLM_CHECK(duplicate.empty(), FormatError, "{}: safetensors header names '{}' twice", path, duplicate);
   XLM_CHECK(header.is_object(), FormatError, "{}: safetensors header must be a JSON object", path);
 
   const size_t data_start = 8 + header_len;
@@ -155,15 +191,23 @@ SafetensorsContents load_safetensors(const std::string& path) {
               "{}: tensor '{}': unsupported dtype {} (supported: F64 F32 F16 BF16 I64 I32 U8)", path, name,
               entry["dtype"].dump());
     Shape shape;
+    // need = numel x dtype size, computed with overflow checks: a huge shape
+    // in a hostile header must be an error, not a wrapped-around size.
+    size_t need = dtype_size(dtype);
+    bool overflow = false;
     for (const auto& d : entry["shape"]) {
       XLM_CHECK(d.is_number_unsigned(), FormatError, "{}: tensor '{}': shape must hold non-negative integers", path,
                 name);
-      shape.push_back(d.get<int64_t>());
+      const uint64_t dim = d.get<uint64_t>();
+      overflow = overflow || dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
+                 __builtin_mul_overflow(need, static_cast<size_t>(dim), &need);
+      shape.push_back(static_cast<int64_t>(dim));
     }
+    XLM_CHECK(!overflow, FormatError, "{}: tensor '{}': shape {} overflows the byte count", path, name,
+              entry["shape"].dump());
     XLM_CHECK(entry["data_offsets"][0].is_number_unsigned() && entry["data_offsets"][1].is_number_unsigned(),
               FormatError, "{}: tensor '{}': data_offsets must be non-negative integers", path, name);
     const size_t begin = entry["data_offsets"][0].get<size_t>(), end = entry["data_offsets"][1].get<size_t>();
-    const size_t need = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
     XLM_CHECK(begin <= end && end <= data_size, FormatError,
               "{}: tensor '{}': data_offsets [{}, {}] outside the {}-byte data section (truncated file?)", path, name,
               begin, end, data_size);
@@ -189,5 +233,7 @@ SafetensorsContents load_safetensors(const std::string& path) {
   XLM_CHECK(cursor == data_size, FormatError, "{}: {} trailing bytes after the last tensor", path, data_size - cursor);
   return out;
 }
+
+}  // namespace
 
 }  // namespace xlm

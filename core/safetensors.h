@@ -12,6 +12,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,7 +23,13 @@ struct SafetensorsContents {
   std::map<std::string, std::string> metadata;      // "__metadata__", if present
 };
 
+// Throws FormatError naming the file on anything the format forbids.
 SafetensorsContents load_safetensors(const std::string& path);
+// The same checks on a whole file's bytes (copied); `name` labels errors.
+SafetensorsContents parse_safetensors(std::string_view bytes, const std::string& name);
+
+// The format's limit on the JSON header (the reference reader's).
+constexpr uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;
 
 // Tensors on any device (copied to the host); names must be unique.
 void save_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
