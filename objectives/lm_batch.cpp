@@ -3,18 +3,16 @@
 
 namespace xlm::objectives {
 
-namespace {
-Tensor moved(const Tensor& t, Device device) { return t.defined() ? t.to(device) : Tensor(); }
-}  // namespace
+Tensor to_device_if_defined(const Tensor& t, Device device) { return t.defined() ? t.to(device) : Tensor(); }
 
 LmBatch to_device(const LmBatch& b, Device device) {
   LmBatch out = b;
-  out.words = moved(b.words, device);
-  out.lengths = moved(b.lengths, device);
-  out.positions = moved(b.positions, device);
-  out.langs = moved(b.langs, device);
-  out.pred_index = moved(b.pred_index, device);
-  out.targets = moved(b.targets, device);
+  out.words = to_device_if_defined(b.words, device);
+  out.lengths = to_device_if_defined(b.lengths, device);
+  out.positions = to_device_if_defined(b.positions, device);
+  out.langs = to_device_if_defined(b.langs, device);
+  out.pred_index = to_device_if_defined(b.pred_index, device);
+  out.targets = to_device_if_defined(b.targets, device);
   return out;
 }
 

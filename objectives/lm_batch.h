@@ -28,6 +28,8 @@ struct LmBatch {
 
 // Copies every defined tensor to `device` (tensors already there are shared).
 LmBatch to_device(const LmBatch& b, Device device);
+// t on `device`, or undefined when t is (optional batch fields).
+Tensor to_device_if_defined(const Tensor& t, Device device);
 
 // Number of predicted positions (0 when pred_index is undefined).
 int64_t n_predicted(const LmBatch& b);

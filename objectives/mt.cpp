@@ -30,8 +30,6 @@ Tensor filled(const Shape& shape, int64_t value) {
   return Tensor::from_vector(std::vector<int64_t>(static_cast<size_t>(n), value), shape);
 }
 
-Tensor moved(const Tensor& t, Device device) { return t.defined() ? t.to(device) : t; }
-
 }  // namespace
 
 MtBatch mt_batch(const Tensor& x1, const Tensor& len1, int64_t lang1, const Tensor& x2, const Tensor& len2,
@@ -65,14 +63,14 @@ MtBatch mt_batch(const Tensor& x1, const Tensor& len1, int64_t lang1, const Tens
 
 MtBatch to_device(const MtBatch& b, Device device) {
   MtBatch out = b;
-  out.x1 = moved(b.x1, device);
-  out.len1 = moved(b.len1, device);
-  out.langs1 = moved(b.langs1, device);
-  out.x2 = moved(b.x2, device);
-  out.len2 = moved(b.len2, device);
-  out.langs2 = moved(b.langs2, device);
-  out.pred_index = moved(b.pred_index, device);
-  out.targets = moved(b.targets, device);
+  out.x1 = to_device_if_defined(b.x1, device);
+  out.len1 = to_device_if_defined(b.len1, device);
+  out.langs1 = to_device_if_defined(b.langs1, device);
+  out.x2 = to_device_if_defined(b.x2, device);
+  out.len2 = to_device_if_defined(b.len2, device);
+  out.langs2 = to_device_if_defined(b.langs2, device);
+  out.pred_index = to_device_if_defined(b.pred_index, device);
+  out.targets = to_device_if_defined(b.targets, device);
   return out;
 }
 

@@ -5,6 +5,7 @@
 // implements the same ones with CUDA's intrinsics.
 #include "core/error.h"
 #include "kernels/cast/cast.h"
+#include "kernels/cast/cast_visit.h"
 
 #include <cmath>
 #include <cstring>
@@ -24,23 +25,9 @@ template <> struct Elem<DType::i64> { using type = int64_t; };
 template <> struct Elem<DType::u8> { using type = uint8_t; };
 template <DType D> using elem_t = typename Elem<D>::type;
 
-template <DType D> struct DTag { static constexpr DType value = D; };
-
-constexpr bool is_integer(DType t) { return t == DType::i32 || t == DType::i64 || t == DType::u8; }
-
-template <typename F>
-void visit(DType t, F&& f) {
-  switch (t) {
-    case DType::f32: f(DTag<DType::f32>{}); return;
-    case DType::f64: f(DTag<DType::f64>{}); return;
-    case DType::bf16: f(DTag<DType::bf16>{}); return;
-    case DType::f16: f(DTag<DType::f16>{}); return;
-    case DType::i32: f(DTag<DType::i32>{}); return;
-    case DType::i64: f(DTag<DType::i64>{}); return;
-    case DType::u8: f(DTag<DType::u8>{}); return;
-  }
-  throw DTypeError("cast: unknown dtype");
-}
+using cast_detail::DTag;
+using cast_detail::is_integer;
+using cast_detail::visit;
 
 template <DType S> double to_double(elem_t<S> v) {
   if constexpr (S == DType::bf16) return bf16_bits_to_float(v);
