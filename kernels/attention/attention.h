@@ -15,7 +15,7 @@
 // attention_backward (D_i = rowsum(dO_i * O_i), dS = P * (dP - D)):
 //   grad_q = dS k / sqrt(D), grad_k = dS^T q / sqrt(D), grad_v = P_dropped^T dO.
 // CPU: f32, f64 (sums in double). CUDA: f32, bf16, f16 (fp32 softmax and
-// accumulation; tensor cores for bf16/f16 forward at D = 64 and 128).
+// accumulation; tensor cores for bf16/f16 at D = 64 and 128; D <= 256).
 #pragma once
 
 #include "core/tensor.h"

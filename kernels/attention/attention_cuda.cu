@@ -1,9 +1,9 @@
-// CUDA twin of fused attention: chooses a kernel and launches it. bf16/f16
-// forwards with D = 64 or 128 and 16-byte aligned tensors run the
-// tensor-core flash-attention-2 kernel (attention_mma.cuh); every other
-// forward, and every backward, runs the fp32-FMA kernels of
-// attention_generic.cuh (which say why dQ is a separate pass rather than
-// atomics). Head sizes above 256 are a ShapeError. Key lengths stay in their
+// CUDA twin of fused attention: chooses kernels and launches them. bf16/f16
+// with D = 64 or 128 and 16-byte aligned tensors run the tensor-core
+// flash-attention-2 kernels (attention_mma.cuh forward,
+// attention_mma_backward.cuh backward); f32 and other head sizes run the
+// fp32-FMA kernels of attention_generic.cuh (which say why dQ is a separate
+// pass rather than atomics). Head sizes above 256 are a ShapeError. Key lengths stay in their
 // own dtype on the device; the front has checked their range on the host.
 #include "core/cuda_check.h"
 #include "core/cuda_context.h"
@@ -11,6 +11,7 @@
 #include "kernels/attention/attention.h"
 #include "kernels/attention/attention_generic.cuh"
 #include "kernels/attention/attention_mma.cuh"
+#include "kernels/attention/attention_mma_backward.cuh"
 #include "kernels/dropout/dropout.h"
 
 #include <cstdint>
@@ -76,6 +77,27 @@ void launch_mma_forward(const Tensor& q, const Tensor& k, const Tensor& v, const
   XLM_CUDA_CHECK_LAUNCH();
 }
 
+template <typename T, int D>
+void launch_mma_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& grad_out,
+                         const Tensor& logsumexp, const Tensor& delta, const AttentionArgs& a, Tensor& grad_q,
+                         Tensor& grad_k, Tensor& grad_v, cudaStream_t stream) {
+  auto bits = [](const Tensor& t) { return static_cast<const uint16_t*>(t.data_ptr()); };
+  auto dq_kernel = attention_detail::attention_backward_dq_mma_kernel<T, D>;
+  const size_t dq_bytes = attention_detail::mma_dq_shared_bytes<D>();
+  allow_shared(dq_kernel, dq_bytes);
+  dq_kernel<<<head_grid(q, q.size(1), 64, "attention_backward"), attention_detail::kMmaThreads, dq_bytes, stream>>>(
+      bits(q), bits(k), bits(v), bits(grad_out), logsumexp.data<float>(), delta.data<float>(),
+      static_cast<uint16_t*>(grad_q.data_ptr()), a);
+  XLM_CUDA_CHECK_LAUNCH();
+  auto dkdv_kernel = attention_detail::attention_backward_dkdv_mma_kernel<T, D>;
+  const size_t dkdv_bytes = attention_detail::mma_dkdv_shared_bytes<D>();
+  allow_shared(dkdv_kernel, dkdv_bytes);
+  dkdv_kernel<<<head_grid(q, k.size(1), 64, "attention_backward"), attention_detail::kMmaThreads, dkdv_bytes,
+                stream>>>(bits(q), bits(k), bits(v), bits(grad_out), logsumexp.data<float>(), delta.data<float>(),
+                          static_cast<uint16_t*>(grad_k.data_ptr()), static_cast<uint16_t*>(grad_v.data_ptr()), a);
+  XLM_CUDA_CHECK_LAUNCH();
+}
+
 }  // namespace
 
 void attention_forward_cuda(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_lengths,
@@ -112,6 +134,8 @@ void attention_backward_cuda(const Tensor& q, const Tensor& k, const Tensor& v, 
   CudaContext& ctx = CudaContext::get(q.device().index);
   const long long rows = q.size(0) * q.size(2) * q.size(1);
   Tensor delta = Tensor::empty({q.size(0), q.size(2), q.size(1)}, DType::f32, q.device());  // (B, H, Tq)
+  const bool tensor_cores = (a.d == 64 || a.d == 128) && aligned16(q) && aligned16(k) && aligned16(v) &&
+                            aligned16(grad_out) && aligned16(grad_q) && aligned16(grad_k) && aligned16(grad_v);
   XLM_DISPATCH_CUDA_FLOAT(q.dtype(), "attention_backward", [&](auto tag) {
     using T = decltype(tag);
     const T* pq = static_cast<const T*>(q.data_ptr());
@@ -121,6 +145,16 @@ void attention_backward_cuda(const Tensor& q, const Tensor& k, const Tensor& v, 
     attention_detail::attention_delta_kernel<T><<<blocks_for(rows * 32), kThreads, 0, ctx.stream>>>(
         static_cast<const T*>(out.data_ptr()), pgo, delta.data<float>(), a, rows);
     XLM_CUDA_CHECK_LAUNCH();
+
+    if constexpr (!std::is_same<T, float>::value) {
+      if (tensor_cores) {
+        if (a.d == 64)
+          launch_mma_backward<T, 64>(q, k, v, grad_out, logsumexp, delta, a, grad_q, grad_k, grad_v, ctx.stream);
+        else
+          launch_mma_backward<T, 128>(q, k, v, grad_out, logsumexp, delta, a, grad_q, grad_k, grad_v, ctx.stream);
+        return;
+      }
+    }
 
     const size_t bytes = attention_detail::generic_backward_shared_bytes(a.d);
     auto dq_kernel = attention_detail::attention_backward_dq_kernel<T>;

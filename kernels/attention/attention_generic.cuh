@@ -1,7 +1,6 @@
 // Fused attention with plain fp32 FMA, for every dtype and any head size up
 // to kGenericMaxD: the fp32 path, and the bf16/f16 path where the
-// tensor-core forward does not apply (D other than 64/128, unaligned rows),
-// and the backward of every dtype. Same algorithm as the tensor-core kernel
+// tensor-core kernels do not apply (D other than 64/128, unaligned rows). Same algorithm as the tensor-core kernel
 // (K/V tiles through shared memory, online softmax, scores kept in
 // registers, logsumexp written), at a warp granularity that keeps each index
 // obvious: a block holds 8 rows of one (b, h), one per warp; a 32-row tile of

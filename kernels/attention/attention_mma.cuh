@@ -72,12 +72,12 @@ template <> __device__ __forceinline__ void mma_16816<__half>(float c[4], const 
 
 __device__ __forceinline__ uint32_t load_pair(const uint16_t* p) { return *reinterpret_cast<const uint32_t*>(p); }
 
-// Rows t0 .. t0+63 of head (b, h) of x [B, T, H, D] into dst (64, D + 8); rows >= t_len are zeros.
-template <int D>
+// Rows t0 .. t0+ROWS-1 of head (b, h) of x [B, T, H, D] into dst (ROWS, D + 8); rows >= t_len are zeros.
+template <int D, int ROWS = 64>
 __device__ __forceinline__ void load_tile(uint16_t* dst, const uint16_t* x, long long b, long long h, long long t0,
                                           long long t_len, long long heads) {
   constexpr int kChunks = D / 8;  // 16-byte chunks per row
-  for (int c = threadIdx.x; c < 64 * kChunks; c += kMmaThreads) {
+  for (int c = threadIdx.x; c < ROWS * kChunks; c += kMmaThreads) {
     const int r = c / kChunks, col = (c % kChunks) * 8;
     const long long t = t0 + r;
     uint4 value = make_uint4(0u, 0u, 0u, 0u);
