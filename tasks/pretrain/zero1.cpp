@@ -148,22 +148,25 @@ void Zero1Optimizer::zero_grad() {
 }
 
 nn::NamedTensors Zero1Optimizer::state() {
-  nn::NamedTensors out;
   std::map<std::string, Tensor> shards;
   for (const auto& [name, t] : optimizer_->state()) shards[name] = t;
+  std::vector<std::pair<std::string, Tensor>> full;  // (prefix, padded whole moment), in kMoments order
   for (const char* prefix : kMoments) {
     auto it = shards.find(std::string(prefix) + kFlat);
     if (it == shards.end()) continue;  // sgd: no moments
-    Tensor full = Tensor::zeros({flat_param_.numel()}, flat_param_.dtype(), flat_param_.device());
+    Tensor whole = Tensor::zeros({flat_param_.numel()}, flat_param_.dtype(), flat_param_.device());
     {
       CommWatchdog::Scope scope(watchdog_, "zero1 gather of the optimizer state");
-      comm_.all_gather(it->second, full);
+      comm_.all_gather(it->second, whole);
     }
-    for (size_t i = 0; i < params_.size(); ++i) {
-      const Tensor& p = params_[i].second;
-      out.emplace_back(prefix + params_[i].first,
-                       full.slice(offsets_[i], offsets_[i] + p.numel()).reshape(p.shape()));
-    }
+    full.emplace_back(prefix, whole);
+  }
+  // The plain optimizer's order: each parameter's moments together.
+  nn::NamedTensors out;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor& p = params_[i].second;
+    for (const auto& [prefix, whole] : full)
+      out.emplace_back(prefix + params_[i].first, whole.slice(offsets_[i], offsets_[i] + p.numel()).reshape(p.shape()));
   }
   return out;
 }

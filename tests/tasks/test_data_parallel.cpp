@@ -109,7 +109,7 @@ TEST_CASE("gradient buckets: reverse order, size cap, started from the grad-read
   XLM_CHECK_THROWS((tasks::GradReducer(*comm, dog, params, 0)), ConfigError, "--bucket_mb");
 }
 
-TEST_CASE("ZeRO-1 on one rank is the plain optimizer, bit for bit, with the same checkpoint layout", "[tasks][dp]") {
+TEST_CASE("ZeRO-1 on one rank is the plain optimizer bit for bit and keeps its checkpoint layout", "[tasks][dp]") {
   auto comm = make_single_communicator(Device::cpu());
   tasks::CommWatchdog dog(*comm, 0);
   nn::NamedTensors plain{{"enc.w", param(7, 1)}, {"dec.w", param(5, -1)}};
@@ -169,6 +169,7 @@ TEST_CASE("weight hash: names and bytes; one rank always agrees", "[tasks][dp]")
 
 TEST_CASE("data-parallel flags are validated", "[tasks][dp]") {
   tasks::TrainConfig c;
+  c.exp_name = "flags";
   c.data_path = ".";
   c.lgs = "en";
   c.clm_steps = "en";
