@@ -141,7 +141,10 @@ void check_zero1(const std::shared_ptr<Communicator>& comm, const std::string& d
   auto plain_config = tiny_clm(dump, "plain", 2, 4, w);
   auto zero_config = tiny_clm(dump, "zero1", 2, 4, w);
   zero_config.zero1 = true;
-  tasks::Trainer plain(plain_config, comm), zero(zero_config, comm);
+  // The plain run finds its ranks in the launcher's environment, as `xlm train` does.
+  tasks::Trainer plain(plain_config), zero(zero_config, comm);
+  expect(plain.data_parallel().world_size() == w && std::string(plain.data_parallel().comm().backend()) == "mpi",
+         "the trainer did not find the mpirun ranks in its environment");
   plain.run();
   zero.run();
   const double diff = max_difference(plain.trained_parameters(), zero.trained_parameters());
