@@ -217,6 +217,23 @@ void check_weight_hash(Communicator& c) {
   }
 }
 
+// A trainer whose last rank's weights were perturbed stops at the first
+// weight-hash comparison, on every rank, naming that rank.
+void check_training_divergence(const std::shared_ptr<Communicator>& comm, const std::string& dump) {
+  const int last = comm->world_size() - 1;
+  tasks::Trainer trainer(tiny_clm(dump, "diverge", 2, 4, comm->world_size()), comm);
+  if (comm->rank() == last) trainer.trained_parameters().front().second.data<float>()[0] += 1e-3f;
+  try {
+    trainer.run();
+    expect(false, "training went on with different weights on one rank");
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    expect(m.find("weights differ between ranks after update 1") != std::string::npos &&
+               m.find(fmt::format("rank {} has", last)) != std::string::npos,
+           "message: " + m);
+  }
+}
+
 // The last rank stays out of the collective; the others stop through the watchdog.
 int run_hang(Communicator& c) {
   const int last = c.world_size() - 1;
@@ -270,6 +287,7 @@ int main(int argc, char** argv) {
     check_equals_big_batch(comm, dump, "adam,lr=0.01", 1e-4);
     check_zero1(comm, dump);
     check_resume(comm, dump);
+    if (comm->world_size() > 1) check_training_divergence(comm, dump);
     comm->barrier();
     if (comm->rank() == 0) fs::remove_all(dump);
 
