@@ -49,8 +49,8 @@ void CommWatchdog::arm(const char* what) {
   std::lock_guard<std::mutex> lock(mutex_);
   armed_ = true;
   what_ = what;
-  deadline_ = std::chrono::steady_clock::now() +
-              std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s_));
+  const auto timeout = std::chrono::duration<double>(timeout_s_);
+  deadline_ = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
 }
 
 void CommWatchdog::disarm() {

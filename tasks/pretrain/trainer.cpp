@@ -196,8 +196,9 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<Communicator> comm) 
   trained_ = trained;
   std::vector<int> clip_group;  // encoder 0, decoder 1: each model is clipped on its own
   for (const auto& [name, t] : trained) clip_group.push_back(name.rfind("decoder.", 0) == 0 ? 1 : 0);
-  dp_->attach(trained, nn::parse_optimizer_spec(config_.optimizer), clip_group);
-  if (!dp_->zero1()) optimizer_ = std::make_unique<nn::Optimizer>(nn::parse_optimizer_spec(config_.optimizer), trained);
+  const nn::OptimizerSpec optimizer_spec = nn::parse_optimizer_spec(config_.optimizer);
+  dp_->attach(trained, optimizer_spec, clip_group);
+  if (!dp_->zero1()) optimizer_ = std::make_unique<nn::Optimizer>(optimizer_spec, trained);
 
   // ---- run folder, then reload or resume
   nlohmann::json resolved = config_.to_json();
@@ -244,9 +245,11 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<Communicator> comm) 
       model_config.n_words, model_config.n_langs, count_parameters(*model_), device_.str());
   if (encoder_decoder()) say("decoder: {} parameters\n", count_parameters(*decoder_));
   dp_->broadcast(trained_);  // identical starting weights on every rank, whatever each loaded
-  if (dp_->world_size() > 1)
-    say("data parallel: {} ranks ({}), {}\n", dp_->world_size(), dp_->comm().backend(),
-        dp_->zero1() ? "ZeRO-1 optimizer shards" : fmt::format("{} gradient buckets", dp_->reducer()->buckets().size()));
+  if (dp_->world_size() > 1) {
+    const std::string update = dp_->zero1() ? "ZeRO-1 optimizer shards"
+                                            : fmt::format("{} gradient buckets", dp_->reducer()->buckets().size());
+    say("data parallel: {} ranks ({}), {}\n", dp_->world_size(), dp_->comm().backend(), update);
+  }
 }
 
 Trainer::~Trainer() = default;

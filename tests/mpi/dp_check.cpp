@@ -92,13 +92,14 @@ tasks::TrainConfig tiny_clm(const std::string& dump, const std::string& id, int6
 // SGD keeps the last-bit differences of the summation order at their size;
 // Adam divides by sqrt(v), which magnifies them where a gradient is near 0.
 void check_equals_big_batch(const std::shared_ptr<Communicator>& comm, const std::string& dump,
-                            const std::string& optimizer, double tolerance) {
+                            const std::string& optimizer, double tolerance, int64_t accumulate = 1) {
   const int w = comm->world_size(), r = comm->rank();
   const int64_t b = 2, updates = 4;
-  const std::string id = "dp-" + optimizer.substr(0, optimizer.find(','));
+  const std::string id = fmt::format("dp-{}-{}", optimizer.substr(0, optimizer.find(',')), accumulate);
   auto parallel_config = tiny_clm(dump, id, b, updates, w);
   auto single_config = tiny_clm(dump, fmt::format("{}-single-{}", id, r), b * w, updates, 1);
   parallel_config.optimizer = single_config.optimizer = optimizer;
+  parallel_config.accumulate_gradients = single_config.accumulate_gradients = accumulate;
   tasks::Trainer parallel(parallel_config, comm);
   parallel.run();
   expect(parallel.n_total_iter() == updates, fmt::format("{} iterations, want {}", parallel.n_total_iter(), updates));
@@ -111,8 +112,9 @@ void check_equals_big_batch(const std::shared_ptr<Communicator>& comm, const std
   tasks::Trainer single(single_config, make_single_communicator(Device::cpu()));
   single.run();
   const double diff = max_difference(parallel.trained_parameters(), single.trained_parameters());
-  expect(diff <= tolerance, fmt::format("{}: {} ranks x batch {} vs 1 rank x batch {}: parameters differ by {}",
-                                        optimizer, w, b, b * w, diff));
+  expect(diff <= tolerance,
+         fmt::format("{}, accumulate {}: {} ranks x batch {} vs 1 rank x batch {}: parameters differ by {}", optimizer,
+                     accumulate, w, b, b * w, diff));
   // The mean of the ranks' losses is the big batch's loss (CLM: every rank predicts as many tokens).
   const std::vector<float>& mine = parallel.loss_history().at("clm_fr");
   const std::vector<float>& big = single.loss_history().at("clm_fr");
@@ -123,7 +125,8 @@ void check_equals_big_batch(const std::shared_ptr<Communicator>& comm, const std
     expect(std::abs(mean[k] - big[k]) <= 1e-5,
            fmt::format("step {}: mean rank loss {} vs big-batch loss {}", k, mean[k], big[k]));
   if (r == 0)
-    fmt::print("dp_check: {}: {} ranks vs one rank with batch {}: max |diff| {:.3g}\n", optimizer, w, b * w, diff);
+    fmt::print("dp_check: {}, accumulate {}: {} ranks vs one rank with batch {}: max |diff| {:.3g}\n", optimizer,
+               accumulate, w, b * w, diff);
 
   // Only rank 0 wrote the run folder, and every rank's state is in its checkpoint.
   const fs::path run = fs::path(dump) / "dp" / id;
@@ -285,6 +288,7 @@ int main(int argc, char** argv) {
     check_weight_hash(*comm);
     check_equals_big_batch(comm, dump, "sgd,lr=0.5", 1e-6);
     check_equals_big_batch(comm, dump, "adam,lr=0.01", 1e-4);
+    check_equals_big_batch(comm, dump, "sgd,lr=0.5", 1e-6, 2);  // reduced on every 2nd backward only
     check_zero1(comm, dump);
     check_resume(comm, dump);
     if (comm->world_size() > 1) check_training_divergence(comm, dump);

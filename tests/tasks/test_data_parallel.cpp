@@ -42,8 +42,10 @@ Tensor combine(const nn::NamedTensors& params, std::vector<bool> skip) {
   for (const auto& [name, p] : params) inputs.push_back(p);
   autograd::record(y, "combine", inputs, [inputs, skip](const Tensor&) {
     std::vector<Tensor> grads;
-    for (size_t i = 0; i < inputs.size(); ++i)
-      grads.push_back(skip[i] ? Tensor() : Tensor::full(inputs[i].shape(), 0.5 * static_cast<double>(i + 1), DType::f32));
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const double value = 0.5 * static_cast<double>(i + 1);
+      grads.push_back(skip[i] ? Tensor() : Tensor::full(inputs[i].shape(), value, DType::f32));
+    }
     return grads;
   });
   return y;
