@@ -157,7 +157,7 @@ TEST_CASE("ZeRO-1 on one rank is the plain optimizer bit for bit and keeps its c
     CHECK(again[i].second.to_vector<float>() == sharded[i].second.to_vector<float>());
 }
 
-TEST_CASE("weight hash: names and bytes; one rank always agrees", "[tasks][dp]") {
+TEST_CASE("weight hash covers names and bytes and one rank always agrees", "[tasks][dp]") {
   Tensor w = Tensor::from_vector(std::vector<float>{1, 2, 3}, {3});
   const uint32_t h = tasks::weight_hash({{"w", w}});
   CHECK(h != tasks::weight_hash({{"v", w}}));
