@@ -125,8 +125,10 @@ void check_equals_big_batch(const std::shared_ptr<Communicator>& comm, const std
     expect(std::abs(mean[k] - big[k]) <= 1e-5,
            fmt::format("step {}: mean rank loss {} vs big-batch loss {}", k, mean[k], big[k]));
   if (r == 0)
-    fmt::print("dp_check: {}, accumulate {}: {} ranks vs one rank with batch {}: max |diff| {:.3g}\n", optimizer,
-               accumulate, w, b * w, diff);
+    fmt::print("dp_check: {}, accumulate {}: {} ranks vs one rank with batch {}: max |diff| {:.3g}; {} of {} buckets "
+               "started during backward\n",
+               optimizer, accumulate, w, b * w, diff, reducer ? reducer->started_during_backward() : 0,
+               reducer ? reducer->buckets().size() : 0);
 
   // Only rank 0 wrote the run folder, and every rank's state is in its checkpoint.
   const fs::path run = fs::path(dump) / "dp" / id;
