@@ -3,7 +3,8 @@
 // masked_softmax, dropout), on fixed shapes, f32, causal, dropout 0.1. A plain
 // program rather than a test: timings on a shared machine are noisy, so each
 // figure is the best of several repetitions, and nothing here can fail a build.
-// Usage: xlm_attention_cpu_bench [repetitions]   (threads: OPENBLAS_NUM_THREADS)
+// Usage: xlm_attention_cpu_bench [repetitions] [fused]   (threads: OPENBLAS_NUM_THREADS;
+// `fused` skips the composed path, for profiling the fused one alone)
 #include "core/autograd.h"
 #include "kernels/attention/attention.h"
 #include "kernels/dropout/dropout.h"
@@ -53,7 +54,7 @@ double best_ms(int reps, const std::function<void()>& fn) {
   return best;
 }
 
-void bench(int64_t b, int64_t t, int64_t h, int64_t d, int reps) {
+void bench(int64_t b, int64_t t, int64_t h, int64_t d, int reps, bool with_composed) {
   auto input = [&](uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<double> dist(-1.0, 1.0);
@@ -81,17 +82,19 @@ void bench(int64_t b, int64_t t, int64_t h, int64_t d, int reps) {
   };
   fmt::print("B={:<3} T={:<4} H={:<2} D={:<4} | fused fwd {:7.2f} ms  fwd+bwd {:7.2f} ms | composed fwd {:7.2f} ms  "
              "fwd+bwd {:7.2f} ms\n",
-             b, t, h, d, forward(fused), forward_backward(fused), forward(composed), forward_backward(composed));
+             b, t, h, d, forward(fused), forward_backward(fused), with_composed ? forward(composed) : 0.0,
+             with_composed ? forward_backward(composed) : 0.0);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
+  const bool with_composed = !(argc > 2 && std::string(argv[2]) == "fused");
   const char* threads = std::getenv("OPENBLAS_NUM_THREADS");
   fmt::print("f32, causal, dropout 0.1, best of {} runs, OPENBLAS_NUM_THREADS={}\n", reps, threads ? threads : "unset");
-  bench(4, 128, 8, 64, reps);
-  bench(16, 128, 4, 64, reps);
-  bench(8, 256, 8, 128, reps);
+  bench(4, 128, 8, 64, reps, with_composed);
+  bench(16, 128, 4, 64, reps, with_composed);
+  bench(8, 256, 8, 128, reps, with_composed);
   return 0;
 }

@@ -118,6 +118,9 @@ struct DropoutRule {
         keep_scale(o.dropout < 1 ? 1.0 / (1.0 - o.dropout) : 0.0),
         seed(o.seed),
         offset(o.offset) {}
+  // philox_uniform_from_bits without the fmaf call (a library call unless the build
+  // targets FMA): float(x) * 2^-32 is exact, so the sum rounds once either way.
+  static float uniform(uint32_t x) { return static_cast<float>(x) * 0x1p-32f + 0x1p-33f; }
   template <typename T>
   void row(uint64_t start, int64_t n, T* factors) const {
     if (!active) {
@@ -131,7 +134,7 @@ struct DropoutRule {
       const uint64_t block = pos >> 2;
       const Philox4 r = philox4x32_10(static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), 0u, 0u, k0, k1);
       for (uint32_t word = static_cast<uint32_t>(pos & 3); word < 4 && j < n; ++word, ++j, ++pos)
-        factors[j] = philox_uniform_from_bits(r.v[word]) > threshold ? keep : T(0);
+        factors[j] = uniform(r.v[word]) > threshold ? keep : T(0);
     }
   }
 };
