@@ -19,7 +19,9 @@
 #include "tasks/pretrain/back_translation.h"
 #include "tasks/pretrain/mt_reload.h"
 #include "tasks/pretrain/mt_steps.h"
+#include "tasks/pretrain/precision_step.h"
 #include "tasks/pretrain/throughput.h"
+#include "tasks/pretrain/train_precision.h"
 #include "tasks/run/run_dir.h"
 #include "text/data_paths.h"
 
@@ -40,6 +42,7 @@ namespace {
 
 constexpr const char* kTrainerState = "trainer.json";
 constexpr const char* kOptimizerState = "optimizer.safetensors";
+constexpr const char* kMasterWeights = "master.safetensors";  // mixed precision only
 constexpr const char* kModelFolder = "model";
 
 // "_valid_en_mlm_ppl" -> {"valid_en_mlm_ppl", lower is better}
@@ -161,31 +164,37 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
   model_config.share_inout_emb = config_.share_inout_emb;
   model_config.causal = !clm_steps_.empty() && mlm_steps_.empty();  // a CLM-only model (metadata)
   model_config.validate();
-  model_ = std::make_unique<nn::TransformerModel>(model_config, config_.seed, device_);
+  const TrainPrecision precision = resolve_train_precision(config_, device_);
+  const DType compute = precision.mode.compute_dtype;
+  model_ = std::make_unique<nn::TransformerModel>(model_config, config_.seed, device_, compute);
   model_->dropout_stream() = nn::PhiloxStream(text::derive_seed(config_.seed, 1), 0);
   mask_rng_ = text::SplitMix64(text::derive_seed(config_.seed, 2));
   order_rng_ = text::SplitMix64(text::derive_seed(config_.seed, 3));
   noise_rng_ = text::SplitMix64(text::derive_seed(config_.seed, 4));
-  nn::NamedTensors trained = model_->parameters();
+  std::vector<nn::NamedTensors> trained{model_->parameters()};  // one group per model, clipped on its own
   if (!config_.encoder_only) {
     nn::TransformerConfig decoder_config = model_config;
     decoder_config.is_decoder = true;
     decoder_config.causal = false;
-    decoder_ = std::make_unique<nn::TransformerModel>(decoder_config, text::derive_seed(config_.seed, 5), device_);
+    decoder_ =
+        std::make_unique<nn::TransformerModel>(decoder_config, text::derive_seed(config_.seed, 5), device_, compute);
     decoder_->dropout_stream() = nn::PhiloxStream(text::derive_seed(config_.seed, 6), 0);
     // One optimizer over both models (XLM's EncDecTrainer); names prefixed
     // so that the two models' moments do not collide in the checkpoint.
-    trained.clear();
-    for (const auto& [name, t] : model_->parameters()) trained.emplace_back("encoder." + name, t);
-    for (const auto& [name, t] : decoder_->parameters()) trained.emplace_back("decoder." + name, t);
+    trained.assign(2, {});
+    for (const auto& [name, t] : model_->parameters()) trained[0].emplace_back("encoder." + name, t);
+    for (const auto& [name, t] : decoder_->parameters()) trained[1].emplace_back("decoder." + name, t);
   }
-  optimizer_ = std::make_unique<nn::Optimizer>(nn::parse_optimizer_spec(config_.optimizer), trained);
+  precision_ = std::make_unique<PrecisionStep>(precision.mode, precision.scaling, trained);
+  optimizer_ =
+      std::make_unique<nn::Optimizer>(nn::parse_optimizer_spec(config_.optimizer), precision_->optimizer_params());
 
   // ---- run folder, then reload or resume
   nlohmann::json resolved = config_.to_json();
   if (config_.exp_id.empty()) config_.exp_id = default_exp_id(resolved);
   resolved["exp_id"] = config_.exp_id;
   resolved["device"] = device_.str();
+  resolved["precision_mode"] = precision.name;
   run_dir_ = make_run_dir(config_.dump_path, config_.exp_name, config_.exp_id);
   write_resolved_config(run_dir_, resolved);
   tee_ = std::make_unique<Tee>(run_log_path(run_dir_));
@@ -212,12 +221,16 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
               fresh.front());
       }
     }
+    precision_->refresh_masters_from_model();
   }
   say("run folder {}\n", run_dir_);
   say("{}: {} layers, {} dims, {} heads, {} words, {} languages, {} parameters on {}\n",
       encoder_decoder() ? "encoder" : "model", model_config.n_layers, model_config.emb_dim, model_config.n_heads,
       model_config.n_words, model_config.n_langs, count_parameters(*model_), device_.str());
   if (encoder_decoder()) say("decoder: {} parameters\n", count_parameters(*decoder_));
+  if (precision_->has_master_weights())
+    say("precision {}: model in {}, master weights in {}, loss scaling {}\n", precision.name, dtype_name(compute),
+        dtype_name(precision.mode.master_dtype), nn::loss_scale_mode_name(precision.scaling.mode));
 }
 
 Trainer::~Trainer() = default;
@@ -301,15 +314,12 @@ void Trainer::backward_and_update(Tensor loss, const std::string& name, double l
   sum.first += loss_value;
   sum.second += 1;
   if (lambda != 1.0) loss = scale(loss, lambda);
-  loss.backward();
+  precision_->scale_loss(loss).backward();
   ++n_backward_;
   if (n_backward_ % config_.accumulate_gradients == 0) {
     // Each model clipped on its own, as XLM's optimize(); the logged norm is their joint norm.
-    const double encoder_norm = nn::clip_grad_norm(model_->parameters(), config_.clip_grad_norm);
-    const double decoder_norm = decoder_ ? nn::clip_grad_norm(decoder_->parameters(), config_.clip_grad_norm) : 0.0;
-    last_grad_norm_ = std::sqrt(encoder_norm * encoder_norm + decoder_norm * decoder_norm);
-    optimizer_->step();
-    optimizer_->zero_grad();
+    const PrecisionStepResult result = precision_->step(*optimizer_, config_.clip_grad_norm);
+    if (result.stepped) last_grad_norm_ = result.grad_norm;
   }
 }
 
@@ -388,6 +398,11 @@ void Trainer::log_progress() {
     if (sum.second > 0) scalars.emplace_back(name, sum.first / static_cast<double>(sum.second));
   scalars.emplace_back("lr", optimizer_->lr());
   scalars.emplace_back("gnorm", last_grad_norm_);
+  if (precision_->scaler().mode() != nn::LossScaleMode::off) {
+    scalars.emplace_back("loss_scale", precision_->scaler().scale());
+    scalars.emplace_back("overflows", static_cast<double>(precision_->scaler().overflows()));
+    scalars.emplace_back("skipped_steps", static_cast<double>(precision_->scaler().skipped_steps()));
+  }
   scalars.emplace_back("ms_per_step", iters_since_log_ > 0 ? 1000.0 * seconds / iters_since_log_ : 0.0);
   scalars.emplace_back("tokens_per_s", seconds > 0 ? words_since_log_ / seconds : 0.0);
   scalars.emplace_back("mfu", seconds > 0 && figures.peak_flops > 0 ? flops_since_log_ / seconds / figures.peak_flops
@@ -414,11 +429,16 @@ Scores Trainer::evaluate() {
 }
 
 void Trainer::save_models(const std::string& dir) const {
+  // Model directories hold f32 (the masters in mixed precision), so that they load anywhere.
+  const auto encoder_copy = precision_->fp32_model(*model_, encoder_decoder() ? "encoder." : "");
+  const nn::TransformerModel& encoder = encoder_copy ? *encoder_copy : *model_;
   if (!encoder_decoder()) {
-    nn::save_model_dir(dir, *model_, data_->vocab_path(), data_->codes_path());
+    nn::save_model_dir(dir, encoder, data_->vocab_path(), data_->codes_path());
     return;
   }
-  save_mt_model_dir(dir, *model_, *decoder_, data_->vocab_path(), data_->codes_path());
+  const auto decoder_copy = precision_->fp32_model(*decoder_, "decoder.");
+  save_mt_model_dir(dir, encoder, decoder_copy ? *decoder_copy : *decoder_, data_->vocab_path(),
+                    data_->codes_path());
 }
 
 void Trainer::load_models(const std::string& dir) {
@@ -489,6 +509,7 @@ void Trainer::save_checkpoint() {
   state["n_total_iter"] = n_total_iter_;
   state["n_backward"] = n_backward_;
   state["optimizer"] = optimizer_->state_json();
+  state["loss_scaler"] = precision_->state_json();
   state["dropout_stream"] = {{"seed", model_->dropout_stream().seed()},
                              {"offset", model_->dropout_stream().offset()}};
   state["mask_rng"] = mask_rng_.state();
@@ -509,6 +530,8 @@ void Trainer::save_checkpoint() {
   const std::string path = checkpoints_->write(n_total_iter_, [&](const std::string& dir) {
     save_models(text::join_path(dir, kModelFolder));
     save_safetensors(text::join_path(dir, kOptimizerState), optimizer_->state());
+    if (precision_->has_master_weights())
+      save_safetensors(text::join_path(dir, kMasterWeights), precision_->optimizer_params());
     std::ofstream out(text::join_path(dir, kTrainerState));
     out << state.dump(2) << "\n";
     out.close();
@@ -532,6 +555,14 @@ void Trainer::load_checkpoint(const std::string& path) {
     load_models(text::join_path(path, kModelFolder));
     SafetensorsContents moments = load_safetensors(text::join_path(path, kOptimizerState));
     optimizer_->load_state(moments.tensors, state.at("optimizer"));
+    if (state.contains("loss_scaler")) precision_->load_state(state.at("loss_scaler"));
+    if (precision_->has_master_weights()) {
+      const std::string masters = text::join_path(path, kMasterWeights);
+      XLM_CHECK(fs::exists(masters), FormatError,
+                "{}: missing; this checkpoint was written by a run without master weights (another --precision)",
+                masters);
+      precision_->load_masters(load_safetensors(masters).tensors, masters);
+    }
     epoch_ = state.at("epoch").get<int64_t>();
     n_total_iter_ = state.at("n_total_iter").get<int64_t>();
     n_backward_ = state.at("n_backward").get<int64_t>();

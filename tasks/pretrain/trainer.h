@@ -10,6 +10,9 @@
 // plus a decoder, both in one optimizer: CLM/MLM steps train the encoder,
 // then each iteration runs the auto-encoder, MT and back-translation steps
 // (XLM's order), and checkpoints and best saves are MT model directories.
+// Precision (--precision, XLM's --fp16/--amp): the models compute in the
+// mode's dtype and the optimizer updates PrecisionStep's master weights; model
+// directories are written in f32, checkpoints add the masters and the scaler.
 #pragma once
 
 #include "nn/optimizer.h"
@@ -22,6 +25,7 @@
 #include "objectives/schedule.h"
 #include "tasks/pretrain/lm_evaluator.h"
 #include "tasks/pretrain/mt_evaluator.h"
+#include "tasks/pretrain/precision_step.h"
 #include "tasks/pretrain/pretrain_data.h"
 #include "tasks/pretrain/train_config.h"
 #include "tasks/run/checkpoint_store.h"
@@ -57,6 +61,9 @@ class Trainer {
   nn::TransformerModel* decoder() { return decoder_.get(); }  // nullptr with --encoder_only true
   int64_t epoch() const { return epoch_; }
   int64_t n_total_iter() const { return n_total_iter_; }
+  // Master weights, loss scaler and the guarded step (data parallelism sets its agreement here).
+  PrecisionStep& precision() { return *precision_; }
+  const nn::Optimizer& optimizer() const { return *optimizer_; }
   // The loss of every training step this process took, by step name
   // ("mlm_en", "mlm_en-fr", "clm_fr", "ae_en", "mt_en-fr", "bt_en-fr-en"),
   // in order (tests use it).
@@ -90,6 +97,7 @@ class Trainer {
   std::unique_ptr<PretrainData> data_;
   std::unique_ptr<nn::TransformerModel> model_;    // the encoder of an encoder-decoder run
   std::unique_ptr<nn::TransformerModel> decoder_;  // only with --encoder_only false
+  std::unique_ptr<PrecisionStep> precision_;  // before optimizer_: it owns the tensors the optimizer updates
   std::unique_ptr<nn::Optimizer> optimizer_;
   std::unique_ptr<Tee> tee_;  // copies the console to RUN/train.log; before metrics_ so it outlives it
   std::unique_ptr<MetricsLog> metrics_;
