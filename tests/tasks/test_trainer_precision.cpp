@@ -8,6 +8,7 @@
 // and the precision flags are refused with one line naming the flag.
 #include "core/error.h"
 #include "core/safetensors.h"
+#include "mt_fixture.h"
 #include "pretrain_fixture.h"
 #include "run_helpers.h"
 #include "support.h"
@@ -154,6 +155,36 @@ TEST_CASE("a mixed-precision run resumes bit for bit across processes", "[tasks]
     REQUIRE(!wa.empty());
     CHECK(wa == slurp(last_checkpoint(dump + "/resume/split") + file));
   }
+  fs::remove_all(dump);
+  for (const char* log : {"-straight.log", "-first.log", "-second.log"}) fs::remove(dump + log);
+}
+
+TEST_CASE("an encoder-decoder run keeps one master per model and resumes bit for bit", "[tasks][train][mt][resume][precision]") {
+  const std::string dump = xlm::test::scratch_dir("precision-mt-resume");
+  const std::string common = fmt::format(
+      "train --dump_path {} --exp_name resume --data_path {} --lgs en-fr --encoder_only false --mt_steps en-fr "
+      "--ae_steps en --word_dropout 0.1 --emb_dim 16 --n_layers 1 --n_heads 2 --batch_size 4 --dropout 0.1 "
+      "--optimizer adam_inverse_sqrt,lr=0.002,warmup_updates=10 --epoch_size 32 --log_every 1 --device cpu "
+      "--precision_test f32_f64 --init_loss_scale 256 --loss_scale_window 2",
+      dump, xlm::test::mt_data_dir().path);
+  ::setenv(kInject, "2", 1);
+  REQUIRE(run_xlm(common + " --exp_id straight --max_epoch 2", dump + "-straight.log") == 0);
+  REQUIRE(run_xlm(common + " --exp_id split --max_epoch 1", dump + "-first.log") == 0);
+  REQUIRE(run_xlm(common + " --exp_id split --max_epoch 2", dump + "-second.log") == 0);
+  ::unsetenv(kInject);
+  const auto a = train_records(dump + "/resume/straight");
+  REQUIRE(a.size() == 8);
+  REQUIRE(a == train_records(dump + "/resume/split"));
+  CHECK(a.back().at("skipped_steps").get<double>() == 1);
+  const std::string checkpoint = last_checkpoint(dump + "/resume/straight");
+  const auto masters = xlm::load_safetensors(checkpoint + "/master.safetensors");
+  for (const char* name : {"encoder.embeddings.weight", "decoder.embeddings.weight"}) {
+    INFO(name);
+    REQUIRE(masters.tensors.count(name) == 1);
+    CHECK(masters.tensors.at(name).dtype() == xlm::DType::f64);
+  }
+  CHECK(slurp(checkpoint + "/master.safetensors") ==
+        slurp(last_checkpoint(dump + "/resume/split") + "/master.safetensors"));
   fs::remove_all(dump);
   for (const char* log : {"-straight.log", "-first.log", "-second.log"}) fs::remove(dump + log);
 }
