@@ -555,7 +555,9 @@ void Trainer::load_checkpoint(const std::string& path) {
     load_models(text::join_path(path, kModelFolder));
     SafetensorsContents moments = load_safetensors(text::join_path(path, kOptimizerState));
     optimizer_->load_state(moments.tensors, state.at("optimizer"));
-    if (state.contains("loss_scaler")) precision_->load_state(state.at("loss_scaler"));
+    // A run without loss scaling ignores a saved scale: an fp16 checkpoint may go on in bf16 or fp32.
+    if (state.contains("loss_scaler") && precision_->scaler().mode() != nn::LossScaleMode::off)
+      precision_->load_state(state.at("loss_scaler"));
     if (precision_->has_master_weights()) {
       const std::string masters = text::join_path(path, kMasterWeights);
       XLM_CHECK(fs::exists(masters), FormatError,

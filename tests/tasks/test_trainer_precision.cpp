@@ -100,6 +100,18 @@ TEST_CASE("an overflow in xlm train skips one step and is logged", "[tasks][trai
   const std::string state = slurp(checkpoint + "/trainer.json");
   CHECK(state.find("\"loss_scaler\"") != std::string::npos);
   CHECK(state.find("\"skipped_steps\": 1") != std::string::npos);
+  // The checkpoint goes on in fp32 (e.g. on a machine without a GPU): the f32 model folder and the
+  // moments load, the masters and the scale are not needed.
+  auto fp32 = config;
+  fp32.precision_test.clear();
+  fp32.exp_id = "fp32";
+  fp32.max_epoch = 2;
+  fp32.reload_checkpoint = checkpoint;
+  xlm::tasks::Trainer resumed(fp32);
+  CHECK(resumed.epoch() == 1);
+  CHECK(resumed.optimizer().n_updates() == 7);
+  resumed.run();
+  CHECK(resumed.optimizer().n_updates() == 15);
   fs::remove_all(dump);
 }
 
