@@ -13,6 +13,7 @@
 #include <cmath>
 #include <filesystem>
 #include <numeric>
+#include <string>
 
 namespace {
 
@@ -56,15 +57,21 @@ TEST_CASE("bf16 and fp16 training on the GPU lowers the loss and tracks fp32", "
     const std::vector<float> losses = clm_losses(dump, precision);
     REQUIRE(losses.size() == 20);
     for (float l : losses) REQUIRE(std::isfinite(l));
-    CHECK(mean(losses, 15, 20) < mean(losses, 0, 5) - 0.5);
-    // Tolerance: the same init rounded to 16 bits, then 20 Adam steps apart:
-    // every step within 0.15 nats of fp32 and the curves within 0.05 on average.
-    double total = 0;
-    for (size_t i = 0; i < losses.size(); ++i) {
-      CHECK(std::abs(losses[i] - fp32[i]) < 0.15);
-      total += std::abs(losses[i] - fp32[i]);
+    CHECK(mean(losses, 15, 20) < mean(losses, 0, 5) - 0.5);  // fp32 on the CPU: 6.42 -> 5.67
+    if (std::string(precision) == "bf16") {
+      // The same init rounded to bf16, then 20 Adam steps on the same batches:
+      // every step within 0.15 nats of fp32 and the curves within 0.05 on average.
+      double total = 0;
+      for (size_t i = 0; i < losses.size(); ++i) {
+        CHECK(std::abs(losses[i] - fp32[i]) < 0.15);
+        total += std::abs(losses[i] - fp32[i]);
+      }
+      CHECK(total / static_cast<double>(losses.size()) < 0.05);
+    } else {
+      // fp16 may skip a step on an overflow, which shifts its curve by one update
+      // (early steps move the loss by up to 0.4): compare where the curve is flatter.
+      CHECK(std::abs(mean(losses, 15, 20) - mean(fp32, 15, 20)) < 0.2);
     }
-    CHECK(total / static_cast<double>(losses.size()) < 0.05);
   }
   std::filesystem::remove_all(dump);
 }
