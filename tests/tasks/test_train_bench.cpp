@@ -1,6 +1,7 @@
 // `xlm bench train` (issue 9): the FLOP count behind its MFU against a count
 // by hand, the random batches it trains on, a tiny run through the API, and
 // the command's four output lines on the tiny shape.
+#include "core/error.h"
 #include "nn/transformer.h"
 #include "objectives/lm_batch.h"
 #include "support.h"
