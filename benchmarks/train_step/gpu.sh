@@ -10,9 +10,8 @@
 #   benchmarks/train_step/gpu.sh     (from anywhere; dependencies from .deps/ as scripts/gpu-check)
 #
 # Environment: PRECISION (default bf16), STEPS (default 20), WARMUP (default
-# 5), SHAPES (default "enfr xnli15"; one shape at a time fits a shorter
-# time limit: the build runs once, ccache or not), PYTHON (default python3,
-# the one with torch). Without .git in the tree the JSON records commit
+# 5), SHAPES (default "enfr xnli15"; one shape per call fits a shorter time
+# limit), PYTHON (default python3, the one with torch). Without .git in the tree the JSON records commit
 # "unknown": note the commit that was sent.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
