@@ -11,8 +11,8 @@
 #
 # Environment: PRECISION (default bf16), STEPS (default 20), WARMUP (default
 # 5), SHAPES (default "enfr xnli15"; one shape per call fits a shorter time
-# limit), PYTHON (default python3, the one with torch). Without .git in the tree the JSON records commit
-# "unknown": note the commit that was sent.
+# limit), PYTHON (default python3, the one with torch). Without .git in
+# the tree the JSON records commit "unknown": note the commit that was sent.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 out=${OUT:-gpu-bench-logs}
