@@ -25,6 +25,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <exception>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -342,7 +343,7 @@ int run_bench(const BenchOptions& o) {
       row.stats = summarize(timer.time(run, o.warmup, o.runs, o.sets));
       rows.push_back(row);
       fmt::print("{}\n", row_text(row, ceilings));
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       // One case failing (an unsupported dtype, memory) must not lose the rest of the table.
       skipped.push_back({c.kernel, c.impl, c.shape, row.dtype, e.what()});
       fmt::print("skipped: {} {} {} {}: {}\n", c.kernel, c.impl, c.shape, row.dtype, e.what());
