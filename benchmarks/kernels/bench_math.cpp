@@ -69,6 +69,31 @@ double masked_softmax_backward_bytes(int64_t rows, int64_t cols, int64_t elem) {
   return 3.0 * static_cast<double>(rows) * cols * elem;
 }
 
+// Read x and f (rows, cols), gamma and beta; write y and the fp32 statistics.
+double residual_layer_norm_forward_bytes(int64_t rows, int64_t cols, int64_t elem) {
+  const double r = static_cast<double>(rows);
+  return 3.0 * r * cols * elem + 2.0 * cols * elem + 2.0 * r * 4;
+}
+// Read x, f, gy (rows, cols), gamma, the statistics; write grad_x, grad_f
+// (rows, cols), grad_gamma and grad_beta.
+double residual_layer_norm_backward_bytes(int64_t rows, int64_t cols, int64_t elem) {
+  const double r = static_cast<double>(rows);
+  return 5.0 * r * cols * elem + 3.0 * cols * elem + 2.0 * r * 4;
+}
+
+// Read x (rows, cols) and b (cols); write y.
+double bias_gelu_forward_bytes(int64_t rows, int64_t cols, int64_t elem) {
+  return 2.0 * static_cast<double>(rows) * cols * elem + static_cast<double>(cols) * elem;
+}
+// Read x, gy and b; write grad_x and grad_b.
+double bias_gelu_backward_bytes(int64_t rows, int64_t cols, int64_t elem) {
+  return 3.0 * static_cast<double>(rows) * cols * elem + 2.0 * static_cast<double>(cols) * elem;
+}
+
+double adam_update_bytes(int64_t n, int64_t copy_elem) {
+  return static_cast<double>(n) * (7 * 4 + copy_elem);
+}
+
 // Read logits (rows, vocab) and targets (rows, i64); write lse (rows, fp32).
 // The loss itself is 4 bytes.
 double cross_entropy_forward_bytes(int64_t rows, int64_t vocab, int64_t elem) {

@@ -44,6 +44,17 @@ double layer_norm_forward_bytes(int64_t rows, int64_t cols, int64_t elem);
 double layer_norm_backward_bytes(int64_t rows, int64_t cols, int64_t elem);
 double masked_softmax_forward_bytes(int64_t rows, int64_t cols, int64_t elem);
 double masked_softmax_backward_bytes(int64_t rows, int64_t cols, int64_t elem);
+// Residual + dropout + layer norm (post-LN block): the forward reads x and f,
+// the backward reads them again to rebuild z = x + dropout(f) (the mask is
+// redrawn, never stored) and writes gradients for both.
+double residual_layer_norm_forward_bytes(int64_t rows, int64_t cols, int64_t elem);
+double residual_layer_norm_backward_bytes(int64_t rows, int64_t cols, int64_t elem);
+// y = gelu(x + b), b (cols,); the backward writes grad_x and grad_b.
+double bias_gelu_forward_bytes(int64_t rows, int64_t cols, int64_t elem);
+double bias_gelu_backward_bytes(int64_t rows, int64_t cols, int64_t elem);
+// Adam over n fp32 parameters: read param, grad, m, v; write param, m, v;
+// plus the rounded copy (copy_elem bytes each, 0 for none).
+double adam_update_bytes(int64_t n, int64_t copy_elem);
 // Cross-entropy: targets are i64, the per-row log-sum-exp fp32.
 double cross_entropy_forward_bytes(int64_t rows, int64_t vocab, int64_t elem);
 double cross_entropy_backward_bytes(int64_t rows, int64_t vocab, int64_t elem);

@@ -50,6 +50,18 @@ TEST_CASE("kernel bench: bytes moved by each bandwidth-bound kernel", "[bench]")
   // Masked softmax: scores in, y out; backward y and gy in, grad out.
   CHECK(masked_softmax_forward_bytes(6, 5, 4) == 240.0);
   CHECK(masked_softmax_backward_bytes(6, 5, 4) == 360.0);
+  // Residual layer norm (rows 4, cols 8, bf16): x, f, y 3*4*8*2 = 192; gamma,
+  // beta 32; stats 32. Backward: x, f, gy, grad_x, grad_f 5*64 = 320; gamma,
+  // grad_gamma, grad_beta 48; stats 32.
+  CHECK(residual_layer_norm_forward_bytes(4, 8, 2) == 192.0 + 32.0 + 32.0);
+  CHECK(residual_layer_norm_backward_bytes(4, 8, 2) == 320.0 + 48.0 + 32.0);
+  // Bias GELU (rows 4, cols 8, f32): x, y 2*128 = 256 + b 32; backward x, gy,
+  // grad_x 384 + b, grad_b 64.
+  CHECK(bias_gelu_forward_bytes(4, 8, 4) == 256.0 + 32.0);
+  CHECK(bias_gelu_backward_bytes(4, 8, 4) == 384.0 + 64.0);
+  // Adam: 7 fp32 accesses per parameter (28 bytes), + 2 for a bf16 copy.
+  CHECK(adam_update_bytes(10, 0) == 280.0);
+  CHECK(adam_update_bytes(10, 2) == 300.0);
   // Cross-entropy (rows 3, vocab 10, f16): logits 60, i64 targets 24, fp32 lse 12.
   CHECK(cross_entropy_forward_bytes(3, 10, 2) == 60.0 + 24.0 + 12.0);
   CHECK(cross_entropy_backward_bytes(3, 10, 2) == 120.0 + 24.0 + 12.0);
