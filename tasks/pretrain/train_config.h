@@ -20,9 +20,14 @@ struct TrainConfig {
   std::string exp_id;          // "" = a stable id derived from the configuration (XLM: random)
   int64_t save_periodic = 0;   // keep a checkpoint every N epochs (0 = only the latest)
 
-  // ---- precision (XLM: --fp16, --amp)
+  // ---- precision (XLM: --fp16, --amp; ours: the rest, see train_precision.h)
   bool fp16 = false;
   int64_t amp = -1;
+  std::string precision;             // "fp32" | "bf16" | "fp16"; "" = bf16 on a GPU, fp32 on the CPU
+  std::string loss_scale;            // "dynamic" | "static" | "off"; "" = dynamic for fp16, off otherwise
+  double init_loss_scale = 65536.0;  // the loss scale S at the start (2^16)
+  int64_t loss_scale_window = 2000;  // good steps before S doubles (dynamic scaling)
+  std::string precision_test;        // hidden, tests only: "f32_f64" (f32 model, f64 masters, on the CPU)
 
   // ---- model
   int64_t emb_dim = 512;
@@ -88,6 +93,12 @@ struct TrainConfig {
   std::string device;          // "cpu" or "cuda"; "" = cuda when a GPU is visible, else cpu
   uint64_t seed = 0;           // initialisation, data order, masking and dropout
   int64_t log_every = 10;      // iterations between two training log lines
+
+  // ---- data parallelism (ours; docs/distributed.md)
+  double bucket_mb = 25;            // gradient all-reduce bucket size
+  bool zero1 = false;               // shard the optimizer state over the ranks (ZeRO-1)
+  double comm_timeout = 600;        // seconds a rank waits for a collective before stopping (0 = forever)
+  int64_t check_weights_every = 0;  // compare the ranks' weight hashes every K updates (0 = off)
 
   // The languages of --lgs, sorted (XLM's id2lang order); id = index.
   std::vector<std::string> languages() const;
