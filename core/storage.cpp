@@ -3,6 +3,7 @@
 #include "core/storage.h"
 
 #include "core/error.h"
+#include "core/resource_error.h"
 #include "xlm/config.h"
 
 #include <cstdlib>
@@ -30,7 +31,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t bytes, Device device) {
   const size_t padded = bytes == 0 ? 64 : (bytes + 63) / 64 * 64;
   if (device.is_cpu()) {
     void* p = std::aligned_alloc(64, padded);
-    if (p == nullptr) throw Error(fmt::format("out of host memory allocating {} bytes", bytes));
+    if (p == nullptr) throw ResourceError(out_of_memory_message(bytes, "cpu"));
     return std::shared_ptr<Storage>(new Storage(p, bytes, device, [p] { std::free(p); }));
   }
 #if XLM_WITH_CUDA
