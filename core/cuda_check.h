@@ -1,6 +1,8 @@
 // The CHECK family for CUDA libraries: wraps a call, and on failure throws
 // xlm::BackendError naming the library, its error string, the expression,
 // file and line. Include only from CUDA-only sources (*_cuda.cu/*_cuda.cpp).
+// A GPU that fails or disappears mid-run is told apart (ResourceError), since
+// the fix is a different GPU, not a different program.
 #pragma once
 
 #include "core/error.h"
@@ -10,12 +12,18 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+namespace xlm::detail {
+// BackendError as throw_check_failure does, except for the errors that mean the
+// GPU failed or went away (devices unavailable, no device, launch failure, ECC,
+// hardware stack error): those are a ResourceError saying to restart on a
+// healthy GPU (core/resource_error.h). Defined in core/cuda_failure_cuda.cpp.
+[[noreturn]] void throw_cuda_failure(cudaError_t status, const char* expr, const char* file, int line);
+}  // namespace xlm::detail
+
 #define XLM_CUDA_CHECK(expr)                                                                     \
   do {                                                                                           \
     cudaError_t xlm_status_ = (expr);                                                            \
-    if (xlm_status_ != cudaSuccess)                                                              \
-      ::xlm::detail::throw_check_failure("CUDA", #expr, __FILE__, __LINE__,                      \
-                                         cudaGetErrorString(xlm_status_));                       \
+    if (xlm_status_ != cudaSuccess) ::xlm::detail::throw_cuda_failure(xlm_status_, #expr, __FILE__, __LINE__); \
   } while (0)
 
 #define XLM_CUBLAS_CHECK(expr)                                                                   \

@@ -7,6 +7,7 @@
 #include "core/cuda_check.h"
 #include "core/device.h"
 #include "core/error.h"
+#include "core/resource_error.h"
 
 #include <cstdint>
 #include <cstring>
@@ -73,8 +74,7 @@ void* cuda_allocate(size_t bytes, int device) {
   cudaError_t status = cudaMallocAsync(&p, bytes, ctx.stream);
   if (status == cudaErrorMemoryAllocation) {
     (void)cudaGetLastError();
-    throw BackendError(fmt::format("out of GPU memory on cuda:{} allocating {:.1f} MiB", device,
-                                   static_cast<double>(bytes) / (1 << 20)));
+    throw ResourceError(out_of_memory_message(bytes, fmt::format("cuda:{}", device)));
   }
   XLM_CUDA_CHECK(status);
   return p;

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/host_block_cache.h"
+#include "core/resource_error.h"
 #include "xlm/config.h"
 
 #include <cstdlib>
@@ -31,7 +32,7 @@ namespace {
 std::shared_ptr<Storage> Storage::allocate(size_t bytes, Device device) {
   if (device.is_cpu()) {
     void* p = host_block_allocate(bytes);
-    if (p == nullptr) throw Error(fmt::format("out of host memory allocating {} bytes", bytes));
+    if (p == nullptr) throw ResourceError(out_of_memory_message(bytes, "cpu"));
     return std::shared_ptr<Storage>(new Storage(p, bytes, device, [p, bytes] { host_block_free(p, bytes); }));
   }
 #if XLM_WITH_CUDA

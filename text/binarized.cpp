@@ -160,12 +160,23 @@ BinarizedFile BinarizedFile::open(const std::string& path) {
   BinarizedFile f;
   f.path_ = path;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw FormatError(fmt::format("{}: cannot open ({})", path, std::strerror(errno)));
+  if (fd < 0) {
+    const int err = errno;
+    throw FormatError(fmt::format("{}: cannot open ({}){}", path, std::strerror(err),
+                                  err == EACCES ? ": make it readable for this user (chmod u+r) or copy the data "
+                                                  "somewhere readable and point --data_path there"
+                                                : ""));
+  }
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const std::string reason = std::strerror(errno);
     ::close(fd);
     throw FormatError(fmt::format("{}: cannot stat ({})", path, reason));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw FormatError(fmt::format("{}: not a regular file ({}): expected a binarized data file (xlm preprocess)",
+                                  path, S_ISDIR(st.st_mode) ? "a directory" : "a device, pipe or socket"));
   }
   const uint64_t file_bytes = static_cast<uint64_t>(st.st_size);
   if (file_bytes < kBinarizedHeaderBytes) {

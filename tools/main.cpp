@@ -1,12 +1,16 @@
 // Entry point of the `xlm` command: builds the CLI11 app from the subcommand
 // list in tools/commands.def, runs it, and turns every xlm::Error into one
 // line on stderr and a non-zero exit status (library code never exits).
+// SIGXFSZ is ignored so that hitting the file-size limit (ulimit -f) makes
+// write() fail with EFBIG, which the writers report as a one-line error with
+// the previous checkpoint intact, instead of killing the process mid-save.
 #include "core/build_info.h"
 #include "core/error.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <csignal>
 #include <cstdio>
 #include <exception>
 
@@ -17,6 +21,7 @@ namespace xlm::tools {
 }  // namespace xlm::tools
 
 int main(int argc, char** argv) {
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"xlm: cross-lingual language model pretraining (XLM) in C++/CUDA"};
   app.name("xlm");
   bool show_version = false;

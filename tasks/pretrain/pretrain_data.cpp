@@ -116,7 +116,9 @@ ParaSplits& PretrainData::sentences(const std::string& lang) {
 
 std::shared_ptr<const text::BinarizedFile> PretrainData::open_file(const std::string& name) const {
   const std::string path = text::join_path(options_.data_path, text::binarized_name(name));
-  XLM_CHECK(std::filesystem::is_regular_file(path), ConfigError,
+  // Only absence is checked here; a directory or an unreadable file is refused by the
+  // reader with the reason (text/binarized.cpp).
+  XLM_CHECK(std::filesystem::exists(path), ConfigError,
             "--data_path {}: missing {} (binarize {} with `xlm preprocess`)", options_.data_path,
             text::binarized_name(name), name);
   auto file = std::make_shared<const text::BinarizedFile>(text::BinarizedFile::open(path));

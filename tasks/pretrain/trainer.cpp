@@ -642,6 +642,7 @@ void Trainer::save_checkpoint() {
 }
 
 void Trainer::load_checkpoint(const std::string& path) {
+  CheckpointStore::verify(path);  // every file against its MANIFEST checksum, before anything is read
   const std::string state_path = text::join_path(path, kTrainerState);
   const nlohmann::json state = read_json_file(state_path);
   try {
