@@ -1,7 +1,8 @@
 // Optimizer: the bookkeeping around the fused update kernels (adam_update.h).
 // Bias correction and the step size are computed per parameter in double, in
 // XLM's order (step_size = lr * sqrt(1 - beta2^t) / (1 - beta1^t)), then handed
-// to one kernel launch per tensor. Every check runs before any parameter is
+// to adam_update_multi, one call per group of parameters sharing a step count
+// (and device and dtype), so a CUDA step is a few launches, not one per tensor. Every check runs before any parameter is
 // touched, so a bad gradient never leaves half an update behind.
 #include "nn/optimizer.h"
 
@@ -10,6 +11,7 @@
 #include "kernels/cast/cast.h"
 #include "nn/adam_update.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -72,26 +74,47 @@ void Optimizer::step() {
   }
   lr_ = schedule_.lr_at(n_updates_);
   const auto& v = spec_.values;
+  if (!is_adam()) {
+    for (const auto& [name, p] : params_)
+      if (p.grad().defined()) sgd_update(p, p.grad(), lr_, v.at("weight_decay"));
+    ++n_updates_;
+    return;
+  }
+  // One multi-tensor update per (step count, device, dtype): usually a single group.
+  struct Group {
+    int64_t t;
+    Device device;
+    DType dtype;
+    std::vector<Tensor> params, grads, m, v;
+    std::vector<size_t> index;
+  };
+  std::vector<Group> groups;
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor& p = params_[i].second;
-    const Tensor g = p.grad();
-    if (!g.defined()) continue;
-    if (!is_adam()) {
-      sgd_update(p, g, lr_, v.at("weight_decay"));
-      continue;
-    }
+    if (!p.grad().defined()) continue;
     const int64_t t = param_steps_[i] + 1;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& gr) {
+      return gr.t == t && gr.device == p.device() && gr.dtype == p.dtype();
+    });
+    if (it == groups.end()) it = groups.insert(groups.end(), Group{t, p.device(), p.dtype(), {}, {}, {}, {}, {}});
+    it->params.push_back(p);
+    it->grads.push_back(p.grad());
+    it->m.push_back(exp_avg_[i]);
+    it->v.push_back(exp_avg_sq_[i]);
+    it->index.push_back(i);
+  }
+  for (const Group& group : groups) {
     AdamUpdateArgs args;
     args.lr = lr_;
     args.beta1 = v.at("beta1");
     args.beta2 = v.at("beta2");
     args.eps = v.at("eps");
     args.weight_decay = v.at("weight_decay");
-    const double bias_correction1 = 1 - std::pow(args.beta1, static_cast<double>(t));
-    const double bias_correction2 = 1 - std::pow(args.beta2, static_cast<double>(t));
+    const double bias_correction1 = 1 - std::pow(args.beta1, static_cast<double>(group.t));
+    const double bias_correction2 = 1 - std::pow(args.beta2, static_cast<double>(group.t));
     args.step_size = args.lr * std::sqrt(bias_correction2) / bias_correction1;
-    adam_update(p, g, exp_avg_[i], exp_avg_sq_[i], args);
-    param_steps_[i] = t;
+    adam_update_multi(group.params, group.grads, group.m, group.v, args);
+    for (size_t i : group.index) param_steps_[i] = group.t;
   }
   ++n_updates_;
 }
