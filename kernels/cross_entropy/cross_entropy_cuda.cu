@@ -67,6 +67,7 @@ __global__ void cross_entropy_rows_kernel(const T* logits, const I* targets, lon
 #pragma unroll
       for (int j = 0; j < 4; ++j)
         if (v + j < V) m = fmaxf(m, x[j]);
+      if (m == -INFINITY) continue;  // nothing but -inf so far: the sum stays 0 (exp(-inf - -inf) is NaN)
       float s = acc.max == -INFINITY ? 0.0f : acc.sum * expf(acc.max - m);  // rescale once per group
 #pragma unroll
       for (int j = 0; j < 4; ++j)
