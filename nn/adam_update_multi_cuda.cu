@@ -1,10 +1,10 @@
 // Multi-tensor Adam (after apex's multi_tensor_apply): a whole parameter
-// list is updated by a few launches instead of one per tensor. The host cuts
-// every tensor into chunks of kChunk elements and fills a table, passed by
-// value as the kernel argument (no device copy, no sync): pointers and sizes
-// of up to kMaxTensors tensors and, per block, which tensor and chunk it
-// owns. When the table is full it is launched and refilled, carrying a
-// partly covered tensor over. Each block walks its chunk with a block-stride
+// list is updated by a few launches instead of one per tensor. The host plan
+// (multi_tensor_plan.h, tested on the CPU) cuts every tensor into chunks of
+// kChunk elements and packs them into launches; each launch's table is
+// passed by value as the kernel argument (no device copy, no sync): pointers
+// and sizes of up to kMaxTensors tensors and, per block, which tensor and
+// chunk it owns. Each block walks its chunk with a block-stride
 // loop (coalesced) and applies adam_math.cuh's update, the same bits as the
 // single-tensor kernel; with copy-out it also stores the updated fp32 weight
 // rounded to the model's bf16/f16 (or f32) tensor in the same pass.
@@ -14,6 +14,7 @@
 #include "nn/adam_math.cuh"
 #include "nn/adam_update.h"
 #include "nn/adam_update_cuda.h"
+#include "nn/multi_tensor_plan.h"
 
 #include <cstdint>
 #include <type_traits>
@@ -66,47 +67,26 @@ template <typename Out>
 void run_multi(const std::vector<Tensor>& params, const std::vector<Tensor>& grads, const std::vector<Tensor>& exp_avg,
                const std::vector<Tensor>& exp_avg_sq, const std::vector<Tensor>& copy_out, const AdamScalars& s,
                cudaStream_t stream) {
-  AdamTable table{};
-  int tensors = 0, blocks = 0;
-  auto launch = [&] {
-    adam_multi_kernel<Out><<<blocks, kMultiThreads, 0, stream>>>(table, s);
-    XLM_CUDA_CHECK_LAUNCH();
-  };
-  for (size_t i = 0; i < params.size(); ++i) {
-    const long long n = params[i].numel();
-    if (n == 0) continue;
-    table.p[tensors] = static_cast<float*>(params[i].data_ptr());
-    table.g[tensors] = static_cast<const float*>(grads[i].data_ptr());
-    table.m[tensors] = static_cast<float*>(exp_avg[i].data_ptr());
-    table.v[tensors] = static_cast<float*>(exp_avg_sq[i].data_ptr());
-    table.out[tensors] = copy_out.empty() ? nullptr : copy_out[i].data_ptr();
-    table.n[tensors] = n;
-    ++tensors;
-    const long long chunks = (n + kChunk - 1) / kChunk;
-    for (long long c = 0; c < chunks; ++c) {
-      table.tensor[blocks] = static_cast<unsigned char>(tensors - 1);
-      table.chunk[blocks] = static_cast<int>(c);
-      ++blocks;
-      const bool last_chunk = c == chunks - 1;
-      if (blocks == kMaxBlocks || (tensors == kMaxTensors && last_chunk)) {
-        launch();
-        blocks = 0;
-        if (last_chunk) {
-          tensors = 0;
-        } else {  // the current tensor continues in slot 0 of the next table
-          const int cur = tensors - 1;
-          table.p[0] = table.p[cur];
-          table.g[0] = table.g[cur];
-          table.m[0] = table.m[cur];
-          table.v[0] = table.v[cur];
-          table.out[0] = table.out[cur];
-          table.n[0] = table.n[cur];
-          tensors = 1;
-        }
-      }
+  std::vector<int64_t> sizes;
+  for (const Tensor& p : params) sizes.push_back(p.numel());
+  for (const MultiTensorLaunch& launch : plan_multi_tensor(sizes, kChunk, kMaxTensors, kMaxBlocks)) {
+    AdamTable table{};
+    for (size_t slot = 0; slot < launch.tensors.size(); ++slot) {
+      const size_t i = launch.tensors[slot];
+      table.p[slot] = static_cast<float*>(params[i].data_ptr());
+      table.g[slot] = static_cast<const float*>(grads[i].data_ptr());
+      table.m[slot] = static_cast<float*>(exp_avg[i].data_ptr());
+      table.v[slot] = static_cast<float*>(exp_avg_sq[i].data_ptr());
+      table.out[slot] = copy_out.empty() ? nullptr : copy_out[i].data_ptr();
+      table.n[slot] = params[i].numel();
     }
+    for (size_t b = 0; b < launch.blocks.size(); ++b) {
+      table.tensor[b] = static_cast<unsigned char>(launch.blocks[b].first);
+      table.chunk[b] = static_cast<int>(launch.blocks[b].second);
+    }
+    adam_multi_kernel<Out><<<static_cast<unsigned>(launch.blocks.size()), kMultiThreads, 0, stream>>>(table, s);
+    XLM_CUDA_CHECK_LAUNCH();
   }
-  if (blocks > 0) launch();
 }
 
 }  // namespace
