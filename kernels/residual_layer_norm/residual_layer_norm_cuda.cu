@@ -6,7 +6,8 @@
 // block boundary. z = x + keep * f * scale is formed once, in fp32, and kept
 // in shared memory for the variance and output passes (two-pass statistics,
 // as layer_norm). The backward recomputes z, writes grad_x and grad_f in one
-// pass, and accumulates grad_gamma/grad_beta per column in shared memory over
+// pass (the keep flags of the first pass kept as bits in shared memory), and
+// accumulates grad_gamma/grad_beta per column in shared memory over
 // the rows its block owns; a second kernel adds the per-block partials in a
 // fixed order (deterministic, no atomics in any dtype).
 #include "core/cuda_check.h"
@@ -116,9 +117,11 @@ __global__ void residual_layer_norm_forward_kernel(const T* x, const T* f, const
   }
 }
 
-// Dynamic shared memory: xhat (C), dy * gamma (C), then this block's running
-// column sums of dy * xhat (C) and dy (C). Every column is touched by one
-// thread only, so none of it needs a barrier. Writes partial_* (gridDim.x, C).
+// Dynamic shared memory: xhat (C), dy * gamma (C), this block's running
+// column sums of dy * xhat (C) and dy (C), then one byte of keep flags per
+// group of 4 columns (so the second pass does not redraw Philox). Every
+// column is touched by one thread only, so none of it needs a barrier.
+// Writes partial_* (gridDim.x, C).
 template <typename T, bool kVec>
 __global__ void residual_layer_norm_backward_kernel(const T* x, const T* f, const T* gamma, const float* mean,
                                                     const float* rstd, const T* gy, KeepArgs keep, T* gx, T* gf,
@@ -129,6 +132,7 @@ __global__ void residual_layer_norm_backward_kernel(const T* x, const T* f, cons
   float* dyg = smem + C;        // (C,)
   float* acc_g = smem + 2 * C;  // (C,)
   float* acc_b = smem + 3 * C;  // (C,)
+  unsigned char* kept_bits = reinterpret_cast<unsigned char*>(smem + 4 * C);  // (ceil(C / 4),)
   __shared__ float scratch[32];
   const long long stride = 4LL * blockDim.x;
   for (long long c = 4LL * threadIdx.x; c < C; c += stride)
@@ -147,6 +151,7 @@ __global__ void residual_layer_norm_backward_kernel(const T* x, const T* f, cons
       load4<T, kVec>(gy + base, c, C, gv);
       load4<T, kVec>(gamma, c, C, wv);
       keep4(keep, base + c, kept);
+      kept_bits[c / 4] = static_cast<unsigned char>(kept[0] | kept[1] << 1 | kept[2] << 2 | kept[3] << 3);
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         if (c + j < C) {
@@ -166,12 +171,11 @@ __global__ void residual_layer_norm_backward_kernel(const T* x, const T* f, cons
     const float mean_dx = block_sum(sdx, scratch) / static_cast<float>(C);
     for (long long c = 4LL * threadIdx.x; c < C; c += stride) {
       float dz[4], df[4];
-      bool kept[4];
-      keep4(keep, base + c, kept);
+      const unsigned bits = kept_bits[c / 4];
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         dz[j] = c + j < C ? r * (dyg[c + j] - mean_d - xhat[c + j] * mean_dx) : 0.0f;
-        df[j] = kept[j] ? dz[j] * keep.scale : 0.0f;  // scale is 1 without dropout
+        df[j] = (bits >> j) & 1u ? dz[j] * keep.scale : 0.0f;  // scale is 1 without dropout
       }
       store4<T, kVec>(gx + base, c, C, dz);
       store4<T, kVec>(gf + base, c, C, df);
@@ -259,7 +263,7 @@ void residual_layer_norm_backward_cuda(const Tensor& x, const Tensor& f, const T
   const long long blocks = rows < 1 ? 1 : (rows < kBackwardBlocks ? rows : kBackwardBlocks);
   Tensor partial_gamma = Tensor::empty({blocks, C}, DType::f32, x.device());  // (blocks, C)
   Tensor partial_beta = Tensor::empty({blocks, C}, DType::f32, x.device());   // (blocks, C)
-  const size_t shared = 4 * static_cast<size_t>(C) * sizeof(float);
+  const size_t shared = 4 * static_cast<size_t>(C) * sizeof(float) + static_cast<size_t>((C + 3) / 4);
   XLM_DISPATCH_CUDA_FLOAT(x.dtype(), "residual_layer_norm_backward", [&](auto tag) {
     using T = decltype(tag);
     const bool vec = C % 4 == 0 && vec4_aligned<T>(x.data_ptr()) && vec4_aligned<T>(f.data_ptr()) &&
