@@ -4,6 +4,7 @@
 #include "core/autograd.h"
 
 #include "core/error.h"
+#include "core/grad_ready.h"
 
 #include <unordered_map>
 #include <unordered_set>
@@ -12,7 +13,13 @@ namespace xlm::autograd {
 
 namespace {
 thread_local bool g_grad_enabled = true;
+thread_local GradReadyHook g_grad_ready;
 }
+
+GradReadyScope::GradReadyScope(GradReadyHook hook) : previous_(std::move(g_grad_ready)) {
+  g_grad_ready = std::move(hook);
+}
+GradReadyScope::~GradReadyScope() { g_grad_ready = std::move(previous_); }
 
 bool grad_enabled() { return g_grad_enabled; }
 
@@ -97,9 +104,20 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   if (!root.grad_fn()) {  // a leaf
     Tensor leaf = root;
     leaf.set_grad(leaf.grad().defined() ? add_same_shape(leaf.grad(), seed) : seed.clone());
+    if (g_grad_ready) g_grad_ready(leaf);
     return;
   }
   std::vector<Tensor> order = topological_order(root);
+  // With a grad-ready hook: how many reachable nodes consume each leaf (edges
+  // still to run), and the leaves that received a gradient in this pass.
+  std::unordered_map<const TensorImpl*, int64_t> leaf_edges;
+  std::vector<Tensor> touched_leaves;
+  const GradReadyHook hook = g_grad_ready;
+  if (hook) {
+    for (const Tensor& t : order)
+      for (const Tensor& input : t.grad_fn()->inputs)
+        if (input.defined() && !input.grad_fn() && input.requires_grad()) ++leaf_edges[input.impl()];
+  }
   std::unordered_map<const TensorImpl*, Tensor> pending;  // gradients of non-leaf tensors
   pending[root.impl()] = seed;
   for (size_t k = order.size(); k-- > 0;) {
@@ -117,22 +135,41 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
               node->name, grads.size(), node->inputs.size());
     for (size_t i = 0; i < grads.size(); ++i) {
       Tensor& input = node->inputs[i];
-      if (!input.defined() || !input.requires_grad() || !grads[i].defined()) continue;
-      check_gradient(input, grads[i], *node, i);
-      if (input.grad_fn()) {
-        auto slot = pending.find(input.impl());
-        if (slot == pending.end()) pending.emplace(input.impl(), grads[i]);
-        else slot->second = add_same_shape(slot->second, grads[i]);
-      } else {
-        // First gradient is cloned: closures may hand the same tensor to several inputs,
-        // and a leaf's .grad must be safe to modify in place (clipping, scaling).
-        input.set_grad(input.grad().defined() ? add_same_shape(input.grad(), grads[i]) : grads[i].clone());
+      if (!input.defined() || !input.requires_grad()) continue;
+      const bool is_leaf_edge = !input.grad_fn();
+      if (grads[i].defined()) {
+        check_gradient(input, grads[i], *node, i);
+        if (input.grad_fn()) {
+          auto slot = pending.find(input.impl());
+          if (slot == pending.end()) pending.emplace(input.impl(), grads[i]);
+          else slot->second = add_same_shape(slot->second, grads[i]);
+        } else {
+          // First gradient is cloned: closures may hand the same tensor to several inputs,
+          // and a leaf's .grad must be safe to modify in place (clipping, scaling).
+          input.set_grad(input.grad().defined() ? add_same_shape(input.grad(), grads[i]) : grads[i].clone());
+        }
+      }
+      if (hook && is_leaf_edge) {
+        auto edges = leaf_edges.find(input.impl());
+        if (grads[i].defined() && edges->second > 0) touched_leaves.push_back(input);
+        if (--edges->second == 0 && input.grad().defined()) {
+          edges->second = -1;  // reported
+          hook(input);
+        }
       }
     }
     if (!retain_graph) {
       node->backward = nullptr;
       node->inputs.clear();
       node->released = true;
+    }
+  }
+  // Leaves some of whose consumers got no gradient (their count never reached zero).
+  for (const Tensor& leaf : touched_leaves) {
+    auto edges = leaf_edges.find(leaf.impl());
+    if (edges->second > 0) {
+      edges->second = -1;
+      hook(leaf);
     }
   }
 }

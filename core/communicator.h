@@ -50,6 +50,25 @@ class Communicator {
   // Returns when every rank has called it (and, on the GPU, the stream is drained).
   void barrier();
 
+  // Overlapped all-reduce (data-parallel gradient buckets): starts reducing
+  // `t` in place and returns; `t` must stay untouched until
+  // finish_all_reduces(), which completes every started one. MPI:
+  // MPI_Iallreduce, waited in finish. NCCL: enqueued on the communicator's
+  // own stream after an event on the device stream, so it overlaps the
+  // kernels queued after it; finish makes the device stream wait for it
+  // (the host does not block). Others: the blocking all_reduce.
+  void start_all_reduce(Tensor& t, ReduceOp op = ReduceOp::sum);
+  void finish_all_reduces();
+  // Failure handling for a watchdog: waits (polling, never blocking
+  // forever) until the work enqueued so far has completed; returns "" or the
+  // cause (a transport error, or "not done after S s"). CPU transports are
+  // blocking: "" at once. NCCL: cudaStreamQuery plus ncclCommGetAsyncError.
+  virtual std::string wait_idle(double timeout_s);
+  // Tears the transport down so that no collective waits any longer (NCCL:
+  // ncclCommAbort; may be called from another thread). The communicator is
+  // unusable afterwards. No-op for transports that cannot do it.
+  virtual void abort() {}
+
  protected:
   Communicator(int rank, int world_size, int local_rank, Device device)
       : rank_(rank), world_size_(world_size), local_rank_(local_rank), device_(device) {}
@@ -59,6 +78,8 @@ class Communicator {
   virtual void do_all_gather(const Tensor& input, const Tensor& output) = 0;
   virtual void do_broadcast(Tensor& t, int root) = 0;
   virtual void do_barrier() = 0;
+  virtual void do_start_all_reduce(Tensor& t, ReduceOp op) { do_all_reduce(t, op); }
+  virtual void do_finish_all_reduces() {}
   // Whether the transport can reduce this dtype (reductions only).
   virtual bool can_reduce(DType dtype) const = 0;
   // "rank R: <call>: " — the prefix of every error a communicator throws.

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <vector>
 
 #define XLM_MPI_CHECK(expr)                                                                      \
   do {                                                                                           \
@@ -156,8 +157,40 @@ class MpiCommunicator final : public Communicator {
 
   void do_barrier() override { XLM_MPI_CHECK(MPI_Barrier(comm_)); }
 
+  // MPI_Iallreduce per piece; Open MPI progresses it inside later MPI calls
+  // (and in MPI_Waitall), so on CPU ranks the overlap is partial.
+  void do_start_all_reduce(Tensor& t, ReduceOp op) override {
+    const size_t elem = dtype_size(t.dtype());
+    auto* base = static_cast<char*>(t.data_ptr());
+    for (int64_t done = 0; done < t.numel(); done += kPiece) {
+      const int count = static_cast<int>(std::min(kPiece, t.numel() - done));
+      MPI_Request request = MPI_REQUEST_NULL;
+      XLM_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, base + done * elem, count, mpi_type(t.dtype()), mpi_op(op), comm_,
+                                   &request));
+      requests_.push_back(request);
+    }
+    started_.push_back({t, op});
+  }
+
+  void do_finish_all_reduces() override {
+    std::vector<MPI_Request> requests;
+    std::vector<Started> started;
+    requests.swap(requests_);
+    started.swap(started_);
+    if (!requests.empty())
+      XLM_MPI_CHECK(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE));
+    for (const Started& s : started)
+      if (s.op == ReduceOp::mean) divide(s.tensor, world_size());
+  }
+
  private:
+  struct Started {
+    Tensor tensor;
+    ReduceOp op;
+  };
   MPI_Comm comm_;
+  std::vector<MPI_Request> requests_;  // in flight since start_all_reduce
+  std::vector<Started> started_;
 };
 
 }  // namespace

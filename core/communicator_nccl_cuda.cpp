@@ -16,7 +16,10 @@
 #include "core/error.h"
 #include "core/tcp_rendezvous.h"
 
+#include <atomic>
 #include <chrono>
+#include <thread>
+#include <vector>
 
 namespace xlm::detail {
 namespace {
@@ -58,12 +61,70 @@ class NcclCommunicator final : public Communicator {
       : Communicator(launch.rank, launch.world_size, launch.local_rank, device),
         comm_(comm),
         stream_(CudaContext::get(device.index).stream),
-        scratch_(Tensor::zeros({1}, DType::f32, device)) {}
-  ~NcclCommunicator() override { ncclCommDestroy(comm_); }  // waits for enqueued work; never throws
+        scratch_(Tensor::zeros({1}, DType::f32, device)) {
+    XLM_CUDA_CHECK(cudaStreamCreateWithFlags(&comm_stream_, cudaStreamNonBlocking));
+    XLM_CUDA_CHECK(cudaEventCreateWithFlags(&inputs_ready_, cudaEventDisableTiming));
+    XLM_CUDA_CHECK(cudaEventCreateWithFlags(&reduced_, cudaEventDisableTiming));
+  }
+  ~NcclCommunicator() override {  // never throws
+    if (comm_ != nullptr) ncclCommDestroy(comm_);  // waits for enqueued work
+    cudaEventDestroy(reduced_);
+    cudaEventDestroy(inputs_ready_);
+    cudaStreamDestroy(comm_stream_);
+  }
   const char* backend() const override { return "nccl"; }
+
+  // NCCL's documented pattern for bounded waits: poll the streams and the
+  // communicator's asynchronous error instead of a blocking synchronize.
+  std::string wait_idle(double timeout_s) override {
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      ncclComm_t comm = comm_;
+      if (comm == nullptr) return "the communicator was aborted";
+      ncclResult_t async = ncclSuccess;
+      const ncclResult_t polled = ncclCommGetAsyncError(comm, &async);
+      if (polled != ncclSuccess) return fmt::format("ncclCommGetAsyncError: {}", ncclGetErrorString(polled));
+      if (async != ncclSuccess) return fmt::format("NCCL asynchronous error: {}", ncclGetErrorString(async));
+      const cudaError_t compute = cudaStreamQuery(stream_);
+      const cudaError_t collectives = cudaStreamQuery(comm_stream_);
+      for (cudaError_t e : {compute, collectives})
+        if (e != cudaSuccess && e != cudaErrorNotReady) return fmt::format("CUDA error: {}", cudaGetErrorString(e));
+      if (compute == cudaSuccess && collectives == cudaSuccess) return "";
+      const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (timeout_s > 0 && waited > timeout_s)
+        return fmt::format("the device's work (collectives included) was not done after {:.0f} s", timeout_s);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+  void abort() override {
+    ncclComm_t comm = comm_.exchange(nullptr);
+    if (comm != nullptr) ncclCommAbort(comm);
+  }
 
  protected:
   bool can_reduce(DType d) const override { return d != DType::u8; }
+
+  // The device stream's work so far (the bucket's gradient copies) happens
+  // before the reduction, which runs on comm_stream_ while later backward
+  // kernels run on the device stream.
+  void do_start_all_reduce(Tensor& t, ReduceOp op) override {
+    XLM_CUDA_CHECK(cudaEventRecord(inputs_ready_, stream_));
+    XLM_CUDA_CHECK(cudaStreamWaitEvent(comm_stream_, inputs_ready_, 0));
+    XLM_NCCL_CHECK(ncclAllReduce(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()),
+                                 nccl_op(op), comm_, comm_stream_));
+    started_.push_back(t);
+  }
+
+  // The device stream waits for every started reduction; the host does not.
+  // The tensors stay referenced until then, and their memory is released in
+  // device-stream order, after the wait.
+  void do_finish_all_reduces() override {
+    if (started_.empty()) return;
+    XLM_CUDA_CHECK(cudaEventRecord(reduced_, comm_stream_));
+    XLM_CUDA_CHECK(cudaStreamWaitEvent(stream_, reduced_, 0));
+    started_.clear();
+  }
 
   void do_all_reduce(Tensor& t, ReduceOp op) override {
     XLM_NCCL_CHECK(ncclAllReduce(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()),
@@ -97,8 +158,12 @@ class NcclCommunicator final : public Communicator {
   }
 
  private:
-  ncclComm_t comm_;
-  cudaStream_t stream_;
+  std::atomic<ncclComm_t> comm_;  // nullptr after abort() (from the watchdog's thread)
+  cudaStream_t stream_;           // the device's stream (CudaContext), where our kernels run
+  cudaStream_t comm_stream_ = nullptr;  // overlapped all-reduces
+  cudaEvent_t inputs_ready_ = nullptr;  // device stream -> comm_stream_
+  cudaEvent_t reduced_ = nullptr;       // comm_stream_ -> device stream
+  std::vector<Tensor> started_;         // buffers of the overlapped all-reduces in flight
   Tensor scratch_;  // (1,) f32 on the device, for barrier()
 };
 

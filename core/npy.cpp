@@ -1,4 +1,4 @@
-// .npy v1.0 writer/reader for 2-D float32; see core/npy.h. Header layout
+// .npy v1.0 writer/reader for float32 arrays; see core/npy.h. Header layout
 // follows numpy's format module: the dict repr, then spaces so a shape whose
 // first axis grows to 21 digits would still fit, then spaces up to the 64-byte
 // boundary and a final '\n' (numpy always adds 1..64 padding spaces).
@@ -6,6 +6,9 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstring>
 #include <fstream>
@@ -26,9 +29,23 @@ constexpr size_t kPrefixLen = kMagicLen + 2 + 2;  // magic, version, u16 header 
 constexpr size_t kAlign = 64;                     // numpy's ARRAY_ALIGN
 constexpr size_t kGrowthDigits = 21;              // numpy's GROWTH_AXIS_MAX_DIGITS
 
-void check_sizes(int64_t rows, int64_t cols) {
-  XLM_CHECK(rows >= 0 && cols >= 0, ShapeError, "write_npy_f32: shape ({}, {}) must be non-negative", rows,
-            cols);
+constexpr size_t kMaxAxes = 8;
+
+// numpy's repr of a shape tuple: "(5,)", "(2, 3)", "(2, 3, 4)".
+std::string shape_repr(const NpyShape& shape) {
+  if (shape.size() == 1) return fmt::format("({},)", shape[0]);
+  return fmt::format("({})", fmt::join(shape, ", "));
+}
+
+int64_t checked_numel(const NpyShape& shape) {
+  XLM_CHECK(!shape.empty() && shape.size() <= kMaxAxes, ShapeError,
+            "write_npy_f32: {} axes (expected 1 to {})", shape.size(), kMaxAxes);
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    XLM_CHECK(d >= 0, ShapeError, "write_npy_f32: shape {} must be non-negative", shape_repr(shape));
+    n *= d;
+  }
+  return n;
 }
 
 // Splits "a,(b,c),d" at top-level commas.
@@ -63,10 +80,10 @@ bool parse_int(const std::string& s, int64_t* out) {
 
 }  // namespace
 
-std::string npy_header_f32(int64_t rows, int64_t cols) {
-  check_sizes(rows, cols);
-  std::string dict = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", rows, cols);
-  const size_t first_axis_digits = std::to_string(rows).size();
+std::string npy_header_f32(const NpyShape& shape) {
+  checked_numel(shape);
+  std::string dict = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': {}, }}", shape_repr(shape));
+  const size_t first_axis_digits = std::to_string(shape[0]).size();
   if (first_axis_digits < kGrowthDigits) dict.append(kGrowthDigits - first_axis_digits, ' ');
   const size_t with_newline = dict.size() + 1;
   const size_t pad = kAlign - (kPrefixLen + with_newline) % kAlign;
@@ -81,18 +98,18 @@ std::string npy_header_f32(int64_t rows, int64_t cols) {
   return out + dict;
 }
 
-void write_npy_f32(std::ostream& out, const float* values, int64_t rows, int64_t cols) {
-  const std::string header = npy_header_f32(rows, cols);
+void write_npy_f32(std::ostream& out, const float* values, const NpyShape& shape) {
+  const std::string header = npy_header_f32(shape);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  const int64_t n = rows * cols;
+  const int64_t n = checked_numel(shape);
   if (n > 0) out.write(reinterpret_cast<const char*>(values), static_cast<std::streamsize>(n * sizeof(float)));
 }
 
-void write_npy_f32(const std::string& path, const std::vector<float>& values, int64_t rows, int64_t cols) {
-  check_sizes(rows, cols);
-  XLM_CHECK(static_cast<int64_t>(values.size()) == rows * cols, ShapeError,
-            "{}: {} values for a ({}, {}) array", path, values.size(), rows, cols);
-  write_file_atomically(path, [&](std::ostream& out) { write_npy_f32(out, values.data(), rows, cols); });
+void write_npy_f32(const std::string& path, const std::vector<float>& values, const NpyShape& shape) {
+  const int64_t n = checked_numel(shape);
+  XLM_CHECK(static_cast<int64_t>(values.size()) == n, ShapeError, "{}: {} values for a {} array", path,
+            values.size(), shape_repr(shape));
+  write_file_atomically(path, [&](std::ostream& out) { write_npy_f32(out, values.data(), shape); });
 }
 
 NpyArray read_npy_f32(const std::string& path) {
@@ -100,7 +117,7 @@ NpyArray read_npy_f32(const std::string& path) {
   if (!in) throw FormatError(fmt::format("{}: cannot open .npy file", path));
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto fail = [&](const std::string& why) -> FormatError {
-    return FormatError(fmt::format("{}: not a 2-D float32 .npy file written by xlm: {}", path, why));
+    return FormatError(fmt::format("{}: not a float32 .npy file written by xlm: {}", path, why));
   };
   if (bytes.size() < kPrefixLen || bytes.compare(0, kMagicLen, std::string(kMagic, kMagicLen)) != 0)
     throw fail("bad magic (expected \\x93NUMPY)");
@@ -127,16 +144,27 @@ NpyArray read_npy_f32(const std::string& path) {
   if (fields["'fortran_order'"] != "False") throw fail("fortran_order must be False");
   const std::string shape = fields["'shape'"];
   if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')') throw fail(fmt::format("shape {}", shape));
-  const auto dims = split_top_level(shape.substr(1, shape.size() - 2));
+  const std::string inner = shape.substr(1, shape.size() - 2);
+  std::vector<std::string> dims;
+  if (!inner.empty()) dims = split_top_level(inner);
+  if (dims.size() == 2 && dims[1].empty()) dims.pop_back();  // "(5,)"
   NpyArray array;
-  if (dims.size() != 2 || !parse_int(dims[0], &array.rows) || !parse_int(dims[1], &array.cols))
-    throw fail(fmt::format("shape {} (expected two dimensions)", shape));
+  uint64_t numel = 1;
+  for (const std::string& dim : dims) {
+    int64_t d = 0;
+    if (!parse_int(dim, &d)) throw fail(fmt::format("shape {}", shape));
+    array.shape.push_back(d);
+    numel *= static_cast<uint64_t>(d);
+    if (numel > (uint64_t{1} << 60)) throw fail(fmt::format("shape {} is too large", shape));
+  }
+  if (array.shape.empty() || array.shape.size() > kMaxAxes)
+    throw fail(fmt::format("shape {} (expected 1 to {} axes)", shape, kMaxAxes));
 
-  const size_t data_bytes = static_cast<size_t>(array.rows * array.cols) * sizeof(float);
+  const size_t data_bytes = static_cast<size_t>(numel) * sizeof(float);
   const size_t have = bytes.size() - kPrefixLen - header_len;
   if (have != data_bytes)
-    throw fail(fmt::format("{} data bytes for shape ({}, {}) (expected {})", have, array.rows, array.cols, data_bytes));
-  array.values.resize(static_cast<size_t>(array.rows * array.cols));
+    throw fail(fmt::format("{} data bytes for shape {} (expected {})", have, shape, data_bytes));
+  array.values.resize(static_cast<size_t>(numel));
   if (data_bytes > 0) std::memcpy(array.values.data(), bytes.data() + kPrefixLen + header_len, data_bytes);
   return array;
 }

@@ -1,5 +1,5 @@
-// NumPy .npy output for `xlm embed` (one float32 row per input line), so the
-// embeddings load with a bare `numpy.load`. Only what we need: 2-D, float32,
+// NumPy .npy output for `xlm embed` (sentence vectors, token states or
+// logits), so the arrays load with a bare `numpy.load`. Only what we need: float32,
 // little-endian, C order, format version 1.0. The header is padded exactly as
 // numpy does it (data starts on a 64-byte boundary) so our files are
 // byte-identical with `numpy.save` of the same array. The reader exists for
@@ -13,22 +13,24 @@
 
 namespace xlm {
 
-// The 2-D float32 array read back from a .npy file.
+using NpyShape = std::vector<int64_t>;  // numpy's shape tuple, 1 to 8 axes
+
+// The float32 array read back from a .npy file.
 struct NpyArray {
-  int64_t rows = 0;
-  int64_t cols = 0;
-  std::vector<float> values;  // (rows, cols) row-major
+  NpyShape shape;
+  std::vector<float> values;  // row-major over `shape`
 };
 
 // Magic, version 1.0, header length and the padded header dict (ends in '\n').
-std::string npy_header_f32(int64_t rows, int64_t cols);
+// ShapeError for an empty shape, more than 8 axes or a negative size.
+std::string npy_header_f32(const NpyShape& shape);
 
 // Writes header + data to `out` (e.g. stdout opened in binary mode).
-// `values` holds rows*cols floats, row-major (rows, cols). ShapeError for negative sizes.
-void write_npy_f32(std::ostream& out, const float* values, int64_t rows, int64_t cols);
+// `values` holds prod(shape) floats, row-major.
+void write_npy_f32(std::ostream& out, const float* values, const NpyShape& shape);
 
-// Writes `path` atomically (core/atomic_file.h). ShapeError if values.size() != rows*cols.
-void write_npy_f32(const std::string& path, const std::vector<float>& values, int64_t rows, int64_t cols);
+// Writes `path` atomically (core/atomic_file.h). ShapeError if values.size() != prod(shape).
+void write_npy_f32(const std::string& path, const std::vector<float>& values, const NpyShape& shape);
 
 // Reads a file written as above; FormatError naming `path` for anything else
 // (bad magic, other version/dtype/order/rank, truncated or trailing data).

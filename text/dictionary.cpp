@@ -142,10 +142,11 @@ int64_t Dictionary::index(std::string_view word) const {
 
 bool Dictionary::contains(std::string_view word) const { return ids_.count(std::string(word)) != 0; }
 
-void Dictionary::index_line(std::string_view line, std::vector<int64_t>& ids, IndexStats& stats) const {
+void Dictionary::index_line(std::string_view line, std::vector<int64_t>& ids, IndexStats& stats,
+                            SpecialWords specials) const {
   for_each_token(line, [&](std::string_view w) {
     const int64_t id = index(w);
-    if (id < kFirstWordIndex && id != kUnkIndex) {
+    if (specials == SpecialWords::drop && id < kFirstWordIndex && id != kUnkIndex) {
       ++stats.specials_dropped;
       return;
     }

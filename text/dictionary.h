@@ -55,8 +55,12 @@ class Dictionary {
 
   // Splits `line` on ASCII whitespace and appends the ids to `ids`
   // (no </s>). Unknown words become kUnkIndex; special words other than
-  // <unk> are dropped, as XLM's index_data does. Counts go to `stats`.
-  void index_line(std::string_view line, std::vector<int64_t>& ids, IndexStats& stats) const;
+  // <unk> are dropped, as XLM's index_data does (SpecialWords::drop), or kept
+  // with their ids (SpecialWords::keep: model inputs written by hand, e.g. the
+  // mask word <special1> of a fill-in query). Counts go to `stats`.
+  enum class SpecialWords { drop, keep };
+  void index_line(std::string_view line, std::vector<int64_t>& ids, IndexStats& stats,
+                  SpecialWords specials = SpecialWords::drop) const;
 
  private:
   Dictionary() = default;

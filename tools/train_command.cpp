@@ -102,6 +102,16 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--device", c.device, "cpu or cuda (default: cuda when a GPU is visible)");
   cmd->add_option("--seed", c.seed, "seed of initialisation, data order, masking and dropout")->capture_default_str();
   cmd->add_option("--log_every", c.log_every, "iterations between two training log lines")->capture_default_str();
+  // data parallelism (docs/distributed.md)
+  cmd->add_option("--bucket_mb", c.bucket_mb, "gradient all-reduce bucket size in MB (several ranks)")
+      ->capture_default_str();
+  cmd->add_option("--zero1", c.zero1, "shard the optimizer state over the ranks (ZeRO-1)")->capture_default_str();
+  cmd->add_option("--comm_timeout", c.comm_timeout,
+                  "seconds a rank waits for the others before it stops with an error (0 = forever)")
+      ->capture_default_str();
+  cmd->add_option("--check_weights_every", c.check_weights_every,
+                  "compare the ranks' weight hashes every K updates and stop on a mismatch (0 = off)")
+      ->capture_default_str();
   cmd->callback([cfg] {
     cfg->validate();
     tasks::Trainer trainer(*cfg);

@@ -6,12 +6,19 @@ second, independent implementation shows that the numbers *mean* the same
 thing. The PyTorch model below was written from docs/model.md (post-LN
 Transformer, XLM's parameter names), not from XLM or transformers. It reads
 our model directory with a small safetensors reader (no `safetensors`
-package needed) and compares with the binary's `xlm embed` output: the last
-layer's hidden state at position 0 of `</s> words </s>`, per sentence
-(the only hidden state the binary prints), and the loss and accuracy of
-`xlm eval --clm_steps` (XLM's evaluate_clm on one stream: full-vocabulary
-logits at every position, causal forward) with the same computed here. It
-then converts the directory to
+package needed) and compares with the binary:
+  * `xlm embed`: the last layer's hidden state at position 0 of
+    `</s> words </s>` (--output sentence), at every position (--output
+    tokens), and the MLM logits of every position (--output logits), on
+    sentences with words replaced by the mask word <special1>;
+  * `xlm eval --mlm_steps` with deterministic masking: --word_pred 1 and
+    --word_mask_keep_rand 1,0,0 (every word masked and predicted) or 0,1,0
+    (every word predicted from itself): the MLM loss and accuracy of the
+    training code path (only the predicted positions go through the output
+    layer), on bptt-token stream windows, against the same computed here;
+  * `xlm eval --clm_steps` (XLM's evaluate_clm on one stream: full-vocabulary
+    logits at every position, causal forward), loss and accuracy.
+It then converts the directory to
 Hugging Face's layout and back with `xlm convert`, and checks that
   * the HF directory's tensors, read by this script under HF's names
     (`transformer.` prefix), give the same hidden states, MLM logits
@@ -26,8 +33,8 @@ Errors are reported as max |ours - torch| / max |torch| over each output
 Usage (needs python3 with torch and numpy, e.g. Debian's python3-torch):
   python3 scripts/reference/xlm_parity.py --xlm build/xlm [--model DIR]
 Without --model a random model directory (D 32, 2 layers, 4 heads, 2
-languages) is written to a temporary folder first. Not run in CI: it needs
-torch, which the CI image lacks.
+languages) is written to a temporary folder first. The test suite runs it
+(ctest test `interop_parity`; exit code 77 = skipped, when torch is missing).
 """
 import argparse
 import io
@@ -173,9 +180,10 @@ def batch(vocab, sentences, lang_id, use_langs):
     return words, lengths, (torch.full_like(words, lang_id) if use_langs else None)
 
 
-def xlm_embed(xlm, model, lang, sentences):
+def xlm_embed(xlm, model, lang, sentences, output="sentence"):
     proc = subprocess.run([xlm, "embed", "--reload_model", model, "--lang", lang, "--device", "cpu",
-                           "--batch_size", "3"], input=("\n".join(sentences) + "\n").encode(), capture_output=True)
+                           "--batch_size", "3", "--output", output],
+                          input=("\n".join(sentences) + "\n").encode(), capture_output=True)
     if proc.returncode != 0:
         sys.exit(f"xlm embed failed: {proc.stderr.decode()}")
     return torch.from_numpy(np.load(io.BytesIO(proc.stdout)))
@@ -203,7 +211,31 @@ def clm_eval_torch(cfg, P, vocab, sentences, lang_id, use_langs, bptt):
     return total / count, correct / count, count
 
 
-def xlm_eval_clm(xlm, model, tmp, vocab_path, sentences, lang, bptt):
+def mlm_eval_torch(cfg, P, vocab, sentences, lang_id, use_langs, bptt, mask):
+    """evaluate_mlm on one stream with deterministic masking: windows of bptt
+    tokens as for CLM, every real word (id >= 14) predicted; its input is the
+    mask word <special1> (id 5) when `mask`, else the word itself."""
+    tokens = []
+    for s in sentences:
+        tokens += [vocab.index(w) for w in s.split()] + [1]
+    t_size = -(-len(tokens) // bptt) * bptt
+    stream = torch.tensor([1] * (t_size - len(tokens)) + tokens)
+    total, correct, count = 0.0, 0, 0
+    for a in range(0, t_size, bptt):
+        y = stream[a:a + bptt][None]  # (1, bptt)
+        pred = y >= 14
+        x = y.masked_fill(pred, 5) if mask else y
+        langs = torch.full_like(x, lang_id) if use_langs else None
+        h = forward(cfg, P, x, torch.tensor([bptt]), langs, causal=False)[pred]  # (n, D)
+        logits = h @ P["embeddings.weight"].t() + P["pred_layer.proj.bias"]
+        total += float(torch.nn.functional.cross_entropy(logits.double(), y[pred], reduction="sum"))
+        correct += int((logits.argmax(-1) == y[pred]).sum())
+        count += int(pred.sum())
+    return total / count, correct / count, count
+
+
+def xlm_eval(xlm, model, tmp, vocab_path, sentences, lang, bptt, steps):
+    """`xlm eval` on a one-file valid split; steps: extra flags (--clm_steps LG or --mlm_steps LG ...)."""
     data = os.path.join(tmp, "data")
     os.makedirs(data, exist_ok=True)
     with open(vocab_path, "rb") as src, open(os.path.join(data, "vocab"), "wb") as dst:
@@ -218,10 +250,11 @@ def xlm_eval_clm(xlm, model, tmp, vocab_path, sentences, lang, bptt):
         run([xlm, "preprocess", os.path.join(data, "vocab"), os.path.join(data, f"valid.{lang}"),
              "-o", os.path.join(data, f"{split}.{lang}.xbin")])
     out = os.path.join(tmp, "eval.json")
-    run([xlm, "eval", "--reload_model", model, "--data_path", data, "--clm_steps", lang, "--split", "valid",
-         "--bptt", str(bptt), "--device", "cpu", "--json", out])
+    run([xlm, "eval", "--reload_model", model, "--data_path", data, "--split", "valid",
+         "--bptt", str(bptt), "--device", "cpu", "--json", out] + steps)
     scores = json.load(open(out))["scores"]
-    return math.log(scores[f"valid_{lang}_clm_ppl"]), scores[f"valid_{lang}_clm_acc"]
+    objective = "clm" if "--clm_steps" in steps else "mlm"
+    return math.log(scores[f"valid_{lang}_{objective}_ppl"]), scores[f"valid_{lang}_{objective}_acc"] / 100.0
 
 
 def rel_err(got, want):
@@ -279,9 +312,35 @@ def main():
         results.append(("HF layout vs ours (torch), loss", abs(float(loss_hf - loss)) / abs(float(loss))))
         bptt = 16
         loss_t, acc_t, n_pred = clm_eval_torch(cfg, P, vocab, sentences, id2lang.index(lang), use_langs, bptt)
-        loss_x, acc_x = xlm_eval_clm(args.xlm, model, tmp, os.path.join(model, "vocab"), sentences, lang, bptt)
+        loss_x, acc_x = xlm_eval(args.xlm, model, tmp, os.path.join(model, "vocab"), sentences, lang, bptt,
+                                 ["--clm_steps", lang])
         results.append((f"xlm eval CLM loss (log ppl) vs torch, {n_pred} predictions", abs(loss_x - loss_t) / loss_t))
         results.append(("xlm eval CLM accuracy vs torch (absolute)", abs(acc_x - acc_t)))
+        for keep_rand, mask in (("1,0,0", True), ("0,1,0", False)):
+            loss_t, acc_t, n_pred = mlm_eval_torch(cfg, P, vocab, sentences, id2lang.index(lang), use_langs, bptt, mask)
+            loss_x, acc_x = xlm_eval(args.xlm, model, tmp, os.path.join(model, "vocab"), sentences, lang, bptt,
+                                     ["--mlm_steps", lang, "--word_pred", "1", "--word_mask_keep_rand", keep_rand])
+            what = "masked" if mask else "unmasked"
+            results.append((f"xlm eval MLM loss, {what} ({n_pred} predictions) vs torch", abs(loss_x - loss_t) / loss_t))
+            results.append((f"xlm eval MLM accuracy, {what} vs torch (absolute)", abs(acc_x - acc_t)))
+
+        # Every position's state and MLM logits, on sentences with every third word masked.
+        masked_sentences = [" ".join("<special1>" if j % 3 == 1 else w for j, w in enumerate(s.split()))
+                            for s in sentences]
+        mw, ml, mlangs = batch(vocab, masked_sentences, id2lang.index(lang), use_langs)
+        mh = forward(cfg, P, mw, ml, mlangs)  # (B, T, D)
+        real = mw != 2
+        m_logits = mh @ P["embeddings.weight"].t() + P["pred_layer.proj.bias"]  # (B, T, n_words)
+        for name, m in (("ours", model), ("ours -> HF -> ours", back)):
+            tok_x = xlm_embed(args.xlm, m, lang, masked_sentences, "tokens")
+            log_x = xlm_embed(args.xlm, m, lang, masked_sentences, "logits")
+            results.append((f"xlm embed --output tokens ({name}) vs torch", rel_err(tok_x[real], mh[real])))
+            results.append((f"xlm embed --output logits ({name}) vs torch", rel_err(log_x[real], m_logits[real])))
+        masked = mw == 5
+        results.append(("(info) masked positions in the logits check", float(masked.sum())))
+        mlm_loss_x = torch.nn.functional.cross_entropy(xlm_embed(args.xlm, model, lang, masked_sentences, "logits")[masked].double(), words[masked])
+        mlm_loss_t = torch.nn.functional.cross_entropy(m_logits[masked].double(), words[masked])
+        results.append(("MLM loss at <special1> from xlm embed logits vs torch", abs(float(mlm_loss_x - mlm_loss_t)) / float(mlm_loss_t)))
         try:
             from transformers import XLMWithLMHeadModel
         except ImportError:
@@ -294,6 +353,22 @@ def main():
             results.append(("transformers XLMWithLMHeadModel vs torch, hidden states",
                             rel_err(out.hidden_states[-1][real], h[real])))
             results.append(("transformers XLMWithLMHeadModel vs torch, MLM logits", rel_err(out.logits[real], logits)))
+        # The original training checkpoint layout (XLM's trainer.save_checkpoint
+        # under DistributedDataParallel): `module.` prefixes, dico_id2word,
+        # params as an argparse Namespace; converted by `xlm convert`.
+        pth, from_pth = os.path.join(tmp, "model.pth"), os.path.join(tmp, "from_pth")
+        torch.save({"model": {"module." + k: v for k, v in P.items() if k != "pred_layer.proj.weight"},
+                    "dico_id2word": dict(enumerate(vocab)), "dico_word2id": {w: i for i, w in enumerate(vocab)},
+                    "dico_counts": {w: 1000 - i for i, w in enumerate(vocab)},
+                    "params": argparse.Namespace(**{**cfg, "id2lang": dict(enumerate(id2lang)),
+                                                    "gelu_activation": cfg.get("gelu_activation", True)}),
+                    "epoch": 3, "n_total_iter": 1234}, pth)
+        proc = subprocess.run([args.xlm, "convert", pth, from_pth], capture_output=True,
+                              env={**os.environ, "XLM_PYTHON": sys.executable})
+        if proc.returncode != 0:
+            sys.exit(f"xlm convert {pth} failed: {proc.stderr.decode()}")
+        log_x = xlm_embed(args.xlm, from_pth, lang, masked_sentences, "logits")
+        results.append(("xlm embed --output logits (original .pth -> ours) vs torch", rel_err(log_x[real], m_logits[real])))
         ours_back = xlm_embed(args.xlm, back, lang, sentences)
         results.append(("xlm embed after ours -> HF -> ours vs torch", rel_err(ours_back, h[:, 0])))
 

@@ -40,6 +40,8 @@ PretrainData::PretrainData(const PretrainDataOptions& options) : options_(option
     text::StreamOptions eval = train;
     eval.batch_size = 1;
     eval.shuffle = false;
+    train.rank = options.rank;
+    train.world_size = options.world_size;
     auto train_file = open_file(text::mono_file_name("train", lang));
     mono_sentences_[lang] = train_file->n_sentences();
     splits.train = std::make_unique<text::StreamDataset>(train_file, train);
@@ -63,6 +65,8 @@ PretrainData::PretrainData(const PretrainDataOptions& options) : options_(option
     text::ParallelOptions eval = train;
     eval.shuffle = false;
     eval.max_len = -1;
+    train.rank = options.rank;
+    train.world_size = options.world_size;
     auto open_pair = [&](const std::string& split, const text::ParallelOptions& opts) {
       return std::make_unique<text::ParallelDataset>(open_file(text::para_file_name(split, l1, l2, l1)),
                                                      open_file(text::para_file_name(split, l1, l2, l2)), opts);
@@ -89,6 +93,8 @@ PretrainData::PretrainData(const PretrainDataOptions& options) : options_(option
     text::ParallelOptions eval = train;
     eval.shuffle = false;
     eval.max_len = -1;
+    train.rank = options.rank;
+    train.world_size = options.world_size;
     auto open_mono = [&](const std::string& split, const text::ParallelOptions& opts) {
       auto file = open_file(text::mono_file_name(split, lang));
       return std::make_unique<text::ParallelDataset>(file, file, opts);

@@ -30,6 +30,9 @@ struct PretrainDataOptions {
   int64_t tokens_per_batch = -1;
   bool group_by_size = true;
   uint64_t seed = 0;
+  // Data-parallel shard of the training splits (valid/test are read whole by every rank).
+  int64_t rank = 0;
+  int64_t world_size = 1;
 };
 
 struct MonoSplits {

@@ -106,6 +106,11 @@ void TrainConfig::validate() const {
   check_positive(max_epoch, "--max_epoch");
   check_positive(accumulate_gradients, "--accumulate_gradients");
   check_positive(log_every, "--log_every");
+  XLM_CHECK(bucket_mb > 0, ConfigError, "--bucket_mb {}: expected a positive size in MB", bucket_mb);
+  XLM_CHECK(comm_timeout >= 0, ConfigError, "--comm_timeout {}: expected seconds >= 0 (0 = wait forever)",
+            comm_timeout);
+  XLM_CHECK(check_weights_every >= 0, ConfigError, "--check_weights_every {}: expected >= 0 (0 = off)",
+            check_weights_every);
   XLM_CHECK(save_periodic >= 0, ConfigError, "--save_periodic {}: expected >= 0", save_periodic);
   check_stopping_criterion(stopping_criterion);
 
@@ -163,6 +168,10 @@ nlohmann::json TrainConfig::to_json() const {
       {"device", device},
       {"seed", seed},
       {"log_every", log_every},
+      {"bucket_mb", bucket_mb},
+      {"zero1", zero1},
+      {"comm_timeout", comm_timeout},
+      {"check_weights_every", check_weights_every},
   };
   // The encoder-decoder settings only when they are used, so that an
   // encoder-only run keeps the configuration (and default exp_id) it had.

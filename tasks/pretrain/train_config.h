@@ -89,6 +89,12 @@ struct TrainConfig {
   uint64_t seed = 0;           // initialisation, data order, masking and dropout
   int64_t log_every = 10;      // iterations between two training log lines
 
+  // ---- data parallelism (ours; docs/distributed.md)
+  double bucket_mb = 25;            // gradient all-reduce bucket size
+  bool zero1 = false;               // shard the optimizer state over the ranks (ZeRO-1)
+  double comm_timeout = 600;        // seconds a rank waits for a collective before stopping (0 = forever)
+  int64_t check_weights_every = 0;  // compare the ranks' weight hashes every K updates (0 = off)
+
   // The languages of --lgs, sorted (XLM's id2lang order); id = index.
   std::vector<std::string> languages() const;
   // ConfigError naming the flag on the first inconsistency.

@@ -77,11 +77,23 @@ void say(fmt::format_string<Args...> format, Args&&... args) {
   std::cout << fmt::format(format, std::forward<Args>(args)...) << std::flush;
 }
 
+// Rank 0 keeps the run's own streams (a one-rank run is unchanged); other ranks derive theirs.
+uint64_t rank_seed(uint64_t seed, int rank) { return rank == 0 ? seed : text::derive_seed(seed, 1000003 + rank); }
+
 }  // namespace
 
-Trainer::Trainer(const TrainConfig& config) : config_(config) {
+Trainer::Trainer(const TrainConfig& config, std::shared_ptr<Communicator> comm) : config_(config) {
   config_.validate();
   device_ = Device::parse(resolve_device(config_.device));
+  if (!comm) comm = make_training_communicator(device_);
+  DataParallelOptions dp_options;
+  dp_options.bucket_mb = config_.bucket_mb;
+  dp_options.zero1 = config_.zero1;
+  dp_options.comm_timeout_s = config_.comm_timeout;
+  dp_options.check_weights_every = config_.check_weights_every;
+  dp_ = std::make_unique<DataParallel>(std::move(comm), dp_options);
+  const int rank = dp_->rank();
+  if (!dp_->writes_files()) quiet_ = std::make_unique<QuietStdout>();
 
   // ---- steps and schedules (all parsed before any file is opened)
   const std::vector<std::string> langs = config_.languages();
@@ -134,6 +146,8 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
   data_options.tokens_per_batch = config_.tokens_per_batch;
   data_options.group_by_size = config_.group_by_size;
   data_options.seed = config_.seed;
+  data_options.rank = rank;
+  data_options.world_size = dp_->world_size();
   data_ = std::make_unique<PretrainData>(data_options);
 
   objectives::MaskingOptions masking;
@@ -162,43 +176,55 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
   model_config.causal = !clm_steps_.empty() && mlm_steps_.empty();  // a CLM-only model (metadata)
   model_config.validate();
   model_ = std::make_unique<nn::TransformerModel>(model_config, config_.seed, device_);
-  model_->dropout_stream() = nn::PhiloxStream(text::derive_seed(config_.seed, 1), 0);
-  mask_rng_ = text::SplitMix64(text::derive_seed(config_.seed, 2));
-  order_rng_ = text::SplitMix64(text::derive_seed(config_.seed, 3));
-  noise_rng_ = text::SplitMix64(text::derive_seed(config_.seed, 4));
+  model_->dropout_stream() = nn::PhiloxStream(rank_seed(text::derive_seed(config_.seed, 1), rank), 0);
+  mask_rng_ = text::SplitMix64(rank_seed(text::derive_seed(config_.seed, 2), rank));
+  order_rng_ = text::SplitMix64(text::derive_seed(config_.seed, 3));  // the same on every rank: same steps
+  noise_rng_ = text::SplitMix64(rank_seed(text::derive_seed(config_.seed, 4), rank));
   nn::NamedTensors trained = model_->parameters();
   if (!config_.encoder_only) {
     nn::TransformerConfig decoder_config = model_config;
     decoder_config.is_decoder = true;
     decoder_config.causal = false;
     decoder_ = std::make_unique<nn::TransformerModel>(decoder_config, text::derive_seed(config_.seed, 5), device_);
-    decoder_->dropout_stream() = nn::PhiloxStream(text::derive_seed(config_.seed, 6), 0);
+    decoder_->dropout_stream() = nn::PhiloxStream(rank_seed(text::derive_seed(config_.seed, 6), rank), 0);
     // One optimizer over both models (XLM's EncDecTrainer); names prefixed
     // so that the two models' moments do not collide in the checkpoint.
     trained.clear();
     for (const auto& [name, t] : model_->parameters()) trained.emplace_back("encoder." + name, t);
     for (const auto& [name, t] : decoder_->parameters()) trained.emplace_back("decoder." + name, t);
   }
-  optimizer_ = std::make_unique<nn::Optimizer>(nn::parse_optimizer_spec(config_.optimizer), trained);
+  trained_ = trained;
+  std::vector<int> clip_group;  // encoder 0, decoder 1: each model is clipped on its own
+  for (const auto& [name, t] : trained) clip_group.push_back(name.rfind("decoder.", 0) == 0 ? 1 : 0);
+  const nn::OptimizerSpec optimizer_spec = nn::parse_optimizer_spec(config_.optimizer);
+  dp_->attach(trained, optimizer_spec, clip_group);
+  if (!dp_->zero1()) optimizer_ = std::make_unique<nn::Optimizer>(optimizer_spec, trained);
 
   // ---- run folder, then reload or resume
   nlohmann::json resolved = config_.to_json();
   if (config_.exp_id.empty()) config_.exp_id = default_exp_id(resolved);
   resolved["exp_id"] = config_.exp_id;
   resolved["device"] = device_.str();
-  run_dir_ = make_run_dir(config_.dump_path, config_.exp_name, config_.exp_id);
-  write_resolved_config(run_dir_, resolved);
-  tee_ = std::make_unique<Tee>(run_log_path(run_dir_));
-  metrics_ = std::make_unique<MetricsLog>(run_dir_, true);
-  checkpoints_ = std::make_unique<CheckpointStore>(text::join_path(run_dir_, "checkpoints"));
+  resolved["world_size"] = dp_->world_size();
+  std::string latest;  // rank 0 looks for the checkpoint to resume; every rank loads the same one
+  if (dp_->writes_files()) {
+    run_dir_ = make_run_dir(config_.dump_path, config_.exp_name, config_.exp_id);
+    write_resolved_config(run_dir_, resolved);
+    tee_ = std::make_unique<Tee>(run_log_path(run_dir_));
+    metrics_ = std::make_unique<MetricsLog>(run_dir_, true);
+    checkpoints_ = std::make_unique<CheckpointStore>(text::join_path(run_dir_, "checkpoints"));
+    latest = checkpoints_->latest_complete().value_or("");
+  }
+  run_dir_ = dp_->broadcast_string(run_dir_);
+  latest = dp_->broadcast_string(latest);
 
   if (!config_.reload_checkpoint.empty()) {
     XLM_CHECK(fs::is_directory(config_.reload_checkpoint), ConfigError, "--reload_checkpoint {}: no such folder",
               config_.reload_checkpoint);
     load_checkpoint(config_.reload_checkpoint);
-  } else if (auto latest = checkpoints_->latest_complete()) {
-    say("resuming from {}\n", *latest);
-    load_checkpoint(*latest);
+  } else if (!latest.empty()) {
+    say("resuming from {}\n", latest);
+    load_checkpoint(latest);
   } else if (!config_.reload_model.empty()) {
     if (config_.encoder_only) {
       reload_into(*model_, config_.reload_model, "--reload_model");
@@ -218,6 +244,12 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
       encoder_decoder() ? "encoder" : "model", model_config.n_layers, model_config.emb_dim, model_config.n_heads,
       model_config.n_words, model_config.n_langs, count_parameters(*model_), device_.str());
   if (encoder_decoder()) say("decoder: {} parameters\n", count_parameters(*decoder_));
+  dp_->broadcast(trained_);  // identical starting weights on every rank, whatever each loaded
+  if (dp_->world_size() > 1) {
+    const std::string update = dp_->zero1() ? "ZeRO-1 optimizer shards"
+                                            : fmt::format("{} gradient buckets", dp_->reducer()->buckets().size());
+    say("data parallel: {} ranks ({}), {}\n", dp_->world_size(), dp_->comm().backend(), update);
+  }
 }
 
 Trainer::~Trainer() = default;
@@ -225,7 +257,8 @@ Trainer::~Trainer() = default;
 Scores Trainer::run() {
   if (config_.eval_only) {
     Scores scores = evaluate();
-    metrics_->log("valid", n_total_iter_, std::vector<std::pair<std::string, double>>(scores.begin(), scores.end()));
+    if (metrics_)
+      metrics_->log("valid", n_total_iter_, std::vector<std::pair<std::string, double>>(scores.begin(), scores.end()));
     return scores;
   }
   Scores scores;
@@ -287,7 +320,7 @@ void Trainer::run_step(const LmStep& step, double lambda) {
   batch = objectives::to_device(batch, device_);
   backward_and_update(objectives::lm_loss(*model_, batch), step.loss_name(), lambda);
   const int64_t rows = batch.words.size(0), cols = batch.words.size(1);
-  n_sentences_ += config_.batch_size;
+  n_sentences_ += config_.batch_size * dp_->world_size();  // every rank's sentences count
   words_since_log_ += rows * cols;
   flops_since_log_ += training_flops(model_->config(), rows, cols, objectives::n_predicted(batch));
 }
@@ -301,17 +334,31 @@ void Trainer::backward_and_update(Tensor loss, const std::string& name, double l
   sum.first += loss_value;
   sum.second += 1;
   if (lambda != 1.0) loss = scale(loss, lambda);
-  loss.backward();
+  {
+    const auto reduce_during_backward = dp_->backward_hook((n_backward_ + 1) % config_.accumulate_gradients == 0);
+    loss.backward();
+  }
   ++n_backward_;
   if (n_backward_ % config_.accumulate_gradients == 0) {
-    // Each model clipped on its own, as XLM's optimize(); the logged norm is their joint norm.
-    const double encoder_norm = nn::clip_grad_norm(model_->parameters(), config_.clip_grad_norm);
-    const double decoder_norm = decoder_ ? nn::clip_grad_norm(decoder_->parameters(), config_.clip_grad_norm) : 0.0;
-    last_grad_norm_ = std::sqrt(encoder_norm * encoder_norm + decoder_norm * decoder_norm);
-    optimizer_->step();
-    optimizer_->zero_grad();
+    if (dp_->zero1()) {
+      double sum = 0;
+      for (double norm : dp_->zero1_optimizer().step(config_.clip_grad_norm)) sum += norm * norm;
+      last_grad_norm_ = std::sqrt(sum);
+      dp_->zero1_optimizer().zero_grad();
+    } else {
+      dp_->average_gradients();
+      // Each model clipped on its own, as XLM's optimize(); the logged norm is their joint norm.
+      const double encoder_norm = nn::clip_grad_norm(model_->parameters(), config_.clip_grad_norm);
+      const double decoder_norm = decoder_ ? nn::clip_grad_norm(decoder_->parameters(), config_.clip_grad_norm) : 0.0;
+      last_grad_norm_ = std::sqrt(encoder_norm * encoder_norm + decoder_norm * decoder_norm);
+      optimizer_->step();
+      optimizer_->zero_grad();
+    }
+    dp_->after_update(trained_, optimizer_ ? optimizer_->n_updates() : dp_->zero1_optimizer().n_updates());
   }
 }
+
+double Trainer::current_lr() const { return optimizer_ ? optimizer_->lr() : dp_->zero1_optimizer().lr(); }
 
 void Trainer::run_encdec_steps() {
   // XLM's train.py order: auto-encoder steps (every language once, shuffled),
@@ -367,7 +414,7 @@ void Trainer::train_mt_batch(const std::string& name, const objectives::MtBatch&
   const objectives::MtBatch batch = objectives::to_device(host_batch, device_);
   backward_and_update(objectives::mt_loss(*model_, *decoder_, batch), name, lambda);
   const int64_t rows = batch.x1.size(0), src = batch.x1.size(1), tgt = batch.x2.size(1);
-  n_sentences_ += config_.batch_size;
+  n_sentences_ += config_.batch_size * dp_->world_size();  // every rank's sentences count
   words_since_log_ += rows * (src + tgt);
   flops_since_log_ += training_flops(model_->config(), rows, src, 0) +
                       training_flops(decoder_->config(), rows, tgt, batch.targets.size(0));
@@ -386,14 +433,14 @@ void Trainer::log_progress() {
   std::vector<std::pair<std::string, double>> scalars;
   for (const auto& [name, sum] : loss_sums_)
     if (sum.second > 0) scalars.emplace_back(name, sum.first / static_cast<double>(sum.second));
-  scalars.emplace_back("lr", optimizer_->lr());
+  scalars.emplace_back("lr", current_lr());
   scalars.emplace_back("gnorm", last_grad_norm_);
   scalars.emplace_back("ms_per_step", iters_since_log_ > 0 ? 1000.0 * seconds / iters_since_log_ : 0.0);
   scalars.emplace_back("tokens_per_s", seconds > 0 ? words_since_log_ / seconds : 0.0);
   scalars.emplace_back("mfu", seconds > 0 && figures.peak_flops > 0 ? flops_since_log_ / seconds / figures.peak_flops
                                                                     : 0.0);
   scalars.emplace_back("mem_mib", figures.memory_mib);
-  metrics_->log("train", n_total_iter_, scalars);
+  if (metrics_) metrics_->log("train", n_total_iter_, scalars);
   loss_sums_.clear();
   words_since_log_ = 0;
   iters_since_log_ = 0;
@@ -441,8 +488,10 @@ void Trainer::end_epoch(const Scores& scores) {
   for (const auto& [name, value] : scores) (name.rfind("valid_", 0) == 0 ? valid : test).emplace_back(name, value);
   valid.emplace_back("epoch", static_cast<double>(epoch_));
   test.emplace_back("epoch", static_cast<double>(epoch_));
-  metrics_->log("valid", n_total_iter_, valid);
-  metrics_->log("test", n_total_iter_, test);
+  if (metrics_) {
+    metrics_->log("valid", n_total_iter_, valid);
+    metrics_->log("test", n_total_iter_, test);
+  }
   save_best_models(scores);
   ++epoch_;
   save_checkpoint();
@@ -459,6 +508,7 @@ void Trainer::save_best_models(const Scores& scores) {
                         (lower_is_better ? it->second < best->second : it->second > best->second);
     if (!better) continue;
     best_metrics_[metric] = it->second;
+    if (!dp_->writes_files()) continue;
     const std::string dir = text::join_path(run_dir_, "best-" + metric);
     save_models(dir);
     say("new best {} = {:.4f}: saved {}\n", metric, it->second, dir);
@@ -483,32 +533,64 @@ bool Trainer::should_stop(const Scores& scores) {
   return epochs_without_progress_ >= patience;
 }
 
-void Trainer::save_checkpoint() {
+nlohmann::json Trainer::rank_state() const {
   nlohmann::json state;
-  state["epoch"] = epoch_;
-  state["n_total_iter"] = n_total_iter_;
-  state["n_backward"] = n_backward_;
-  state["optimizer"] = optimizer_->state_json();
   state["dropout_stream"] = {{"seed", model_->dropout_stream().seed()},
                              {"offset", model_->dropout_stream().offset()}};
   state["mask_rng"] = mask_rng_.state();
-  state["order_rng"] = order_rng_.state();
   if (encoder_decoder()) {
     state["noise_rng"] = noise_rng_.state();
     state["decoder_dropout_stream"] = {{"seed", decoder_->dropout_stream().seed()},
                                        {"offset", decoder_->dropout_stream().offset()}};
   }
-  state["best_metrics"] = best_metrics_;
-  state["best_stopping"] = best_stopping_ ? nlohmann::json(*best_stopping_) : nlohmann::json(nullptr);
-  state["epochs_without_progress"] = epochs_without_progress_;
   nlohmann::json cursors;
   for (const auto& [lang, splits] : data_->all_mono()) cursors["mono:" + lang] = splits.train->cursor().to_json();
   for (const auto& [pair, splits] : data_->all_para()) cursors["para:" + pair] = splits.train->cursor().to_json();
   for (const auto& [lang, splits] : data_->all_sentences()) cursors["sent:" + lang] = splits.train->cursor().to_json();
   state["cursors"] = cursors;
+  return state;
+}
+
+void Trainer::restore_rank_state(const nlohmann::json& state) {
+  model_->dropout_stream() = nn::PhiloxStream(state.at("dropout_stream").at("seed").get<uint64_t>(),
+                                              state.at("dropout_stream").at("offset").get<uint64_t>());
+  mask_rng_ = text::SplitMix64(state.at("mask_rng").get<uint64_t>());
+  if (encoder_decoder()) {
+    noise_rng_ = text::SplitMix64(state.at("noise_rng").get<uint64_t>());
+    decoder_->dropout_stream() = nn::PhiloxStream(state.at("decoder_dropout_stream").at("seed").get<uint64_t>(),
+                                                  state.at("decoder_dropout_stream").at("offset").get<uint64_t>());
+  }
+  const nlohmann::json& cursors = state.at("cursors");
+  for (auto& [lang, splits] : data_->all_mono())
+    splits.train->restore(text::DataCursor::from_json(cursors.at("mono:" + lang)));
+  for (auto& [pair, splits] : data_->all_para())
+    splits.train->restore(text::DataCursor::from_json(cursors.at("para:" + pair)));
+  for (auto& [lang, splits] : data_->all_sentences())
+    splits.train->restore(text::DataCursor::from_json(cursors.at("sent:" + lang)));
+}
+
+void Trainer::save_checkpoint() {
+  // Rank 0's own state at the top level (the one-rank layout); with several
+  // ranks, every rank's under "ranks" (gathered: a collective, as is ZeRO-1's
+  // gathering of the optimizer moments), then rank 0 alone writes.
+  nlohmann::json state = rank_state();
+  state["epoch"] = epoch_;
+  state["n_total_iter"] = n_total_iter_;
+  state["n_backward"] = n_backward_;
+  state["optimizer"] = optimizer_ ? optimizer_->state_json() : dp_->zero1_optimizer().state_json();
+  state["order_rng"] = order_rng_.state();
+  state["best_metrics"] = best_metrics_;
+  state["best_stopping"] = best_stopping_ ? nlohmann::json(*best_stopping_) : nlohmann::json(nullptr);
+  state["epochs_without_progress"] = epochs_without_progress_;
+  if (dp_->world_size() > 1) state["ranks"] = dp_->all_gather_json(rank_state());
+  const nn::NamedTensors moments = optimizer_ ? optimizer_->state() : dp_->zero1_optimizer().state();
+  if (!dp_->writes_files()) {
+    dp_->barrier();  // rank 0 has written when this returns
+    return;
+  }
   const std::string path = checkpoints_->write(n_total_iter_, [&](const std::string& dir) {
     save_models(text::join_path(dir, kModelFolder));
-    save_safetensors(text::join_path(dir, kOptimizerState), optimizer_->state());
+    save_safetensors(text::join_path(dir, kOptimizerState), moments);
     std::ofstream out(text::join_path(dir, kTrainerState));
     out << state.dump(2) << "\n";
     out.close();
@@ -523,6 +605,7 @@ void Trainer::save_checkpoint() {
   }
   checkpoints_->prune(keep);
   say("saved checkpoint {}\n", path);
+  dp_->barrier();
 }
 
 void Trainer::load_checkpoint(const std::string& path) {
@@ -531,34 +614,27 @@ void Trainer::load_checkpoint(const std::string& path) {
   try {
     load_models(text::join_path(path, kModelFolder));
     SafetensorsContents moments = load_safetensors(text::join_path(path, kOptimizerState));
-    optimizer_->load_state(moments.tensors, state.at("optimizer"));
+    if (optimizer_) optimizer_->load_state(moments.tensors, state.at("optimizer"));
+    else dp_->zero1_optimizer().load_state(moments.tensors, state.at("optimizer"));
     epoch_ = state.at("epoch").get<int64_t>();
     n_total_iter_ = state.at("n_total_iter").get<int64_t>();
     n_backward_ = state.at("n_backward").get<int64_t>();
-    model_->dropout_stream() = nn::PhiloxStream(state.at("dropout_stream").at("seed").get<uint64_t>(),
-                                                state.at("dropout_stream").at("offset").get<uint64_t>());
-    mask_rng_ = text::SplitMix64(state.at("mask_rng").get<uint64_t>());
     order_rng_ = text::SplitMix64(state.at("order_rng").get<uint64_t>());
-    if (encoder_decoder()) {
-      noise_rng_ = text::SplitMix64(state.at("noise_rng").get<uint64_t>());
-      decoder_->dropout_stream() = nn::PhiloxStream(state.at("decoder_dropout_stream").at("seed").get<uint64_t>(),
-                                                    state.at("decoder_dropout_stream").at("offset").get<uint64_t>());
-    }
+    // Per-rank states: a checkpoint resumes with the number of ranks that wrote it.
+    const int64_t saved_ranks = state.contains("ranks") ? static_cast<int64_t>(state.at("ranks").size()) : 1;
+    XLM_CHECK(saved_ranks == dp_->world_size(), ConfigError,
+              "{}: written by {} rank(s), this run has {}: the data cursors and random streams are per rank, so "
+              "resume with {} rank(s)",
+              path, saved_ranks, dp_->world_size(), saved_ranks);
+    restore_rank_state(saved_ranks > 1 ? state.at("ranks").at(static_cast<size_t>(dp_->rank())) : state);
     best_metrics_ = state.at("best_metrics").get<std::map<std::string, double>>();
     best_stopping_.reset();
     if (!state.at("best_stopping").is_null()) best_stopping_ = state.at("best_stopping").get<double>();
     epochs_without_progress_ = state.at("epochs_without_progress").get<int64_t>();
-    const nlohmann::json& cursors = state.at("cursors");
-    for (auto& [lang, splits] : data_->all_mono())
-      splits.train->restore(text::DataCursor::from_json(cursors.at("mono:" + lang)));
-    for (auto& [pair, splits] : data_->all_para())
-      splits.train->restore(text::DataCursor::from_json(cursors.at("para:" + pair)));
-    for (auto& [lang, splits] : data_->all_sentences())
-      splits.train->restore(text::DataCursor::from_json(cursors.at("sent:" + lang)));
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(fmt::format("{}: missing or mistyped field ({})", state_path, e.what()));
   }
-  metrics_->truncate_after(n_total_iter_);
+  if (metrics_) metrics_->truncate_after(n_total_iter_);
   say("resumed at epoch {}, iteration {}\n", epoch_, n_total_iter_);
 }
 

@@ -10,8 +10,12 @@
 // plus a decoder, both in one optimizer: CLM/MLM steps train the encoder,
 // then each iteration runs the auto-encoder, MT and back-translation steps
 // (XLM's order), and checkpoints and best saves are MT model directories.
+// On N ranks (docs/distributed.md) each rank trains on its shard of the data
+// with its own random streams, gradients are averaged over the ranks, and
+// only rank 0 writes the run folder; epochs count the sentences of all ranks.
 #pragma once
 
+#include "core/communicator.h"
 #include "nn/optimizer.h"
 #include "objectives/lm_batch.h"
 #include "nn/transformer.h"
@@ -20,6 +24,7 @@
 #include "objectives/noise.h"
 #include "objectives/pair_step.h"
 #include "objectives/schedule.h"
+#include "tasks/pretrain/data_parallel.h"
 #include "tasks/pretrain/lm_evaluator.h"
 #include "tasks/pretrain/mt_evaluator.h"
 #include "tasks/pretrain/pretrain_data.h"
@@ -42,7 +47,9 @@ class Trainer {
  public:
   // Opens data, builds (or reloads / resumes) the model and optimizer,
   // creates the run folder. ConfigError for bad flags or paths.
-  explicit Trainer(const TrainConfig& config);
+  // `comm`: the ranks to train with; nullptr = from the launcher's
+  // environment (one rank without a launcher).
+  explicit Trainer(const TrainConfig& config, std::shared_ptr<Communicator> comm = nullptr);
   ~Trainer();
 
   // Trains until --max_epoch or the stopping criterion (or only evaluates
@@ -57,6 +64,9 @@ class Trainer {
   nn::TransformerModel* decoder() { return decoder_.get(); }  // nullptr with --encoder_only true
   int64_t epoch() const { return epoch_; }
   int64_t n_total_iter() const { return n_total_iter_; }
+  // Every trained tensor, by name ("encoder."/"decoder." prefixes with --encoder_only false).
+  const nn::NamedTensors& trained_parameters() const { return trained_; }
+  DataParallel& data_parallel() { return *dp_; }
   // The loss of every training step this process took, by step name
   // ("mlm_en", "mlm_en-fr", "clm_fr", "ae_en", "mt_en-fr", "bt_en-fr-en"),
   // in order (tests use it).
@@ -83,6 +93,10 @@ class Trainer {
   void load_checkpoint(const std::string& path);
   void save_best_models(const Scores& scores);
   bool should_stop(const Scores& scores);
+  // This rank's random states and data cursors (per rank in a checkpoint).
+  nlohmann::json rank_state() const;
+  void restore_rank_state(const nlohmann::json& state);
+  double current_lr() const;
 
   TrainConfig config_;
   std::string run_dir_;
@@ -90,7 +104,10 @@ class Trainer {
   std::unique_ptr<PretrainData> data_;
   std::unique_ptr<nn::TransformerModel> model_;    // the encoder of an encoder-decoder run
   std::unique_ptr<nn::TransformerModel> decoder_;  // only with --encoder_only false
-  std::unique_ptr<nn::Optimizer> optimizer_;
+  std::unique_ptr<DataParallel> dp_;       // the ranks (one without a launcher); before what uses it
+  nn::NamedTensors trained_;
+  std::unique_ptr<nn::Optimizer> optimizer_;  // null with --zero1 true (DataParallel's Zero1Optimizer)
+  std::unique_ptr<QuietStdout> quiet_;      // ranks other than 0 print nothing but errors
   std::unique_ptr<Tee> tee_;  // copies the console to RUN/train.log; before metrics_ so it outlives it
   std::unique_ptr<MetricsLog> metrics_;
   std::unique_ptr<CheckpointStore> checkpoints_;

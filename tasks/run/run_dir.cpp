@@ -28,7 +28,8 @@ void check_component(const std::string& flag, const std::string& value, bool all
 const std::vector<std::string>& exp_id_ignored_keys() {
   static const std::vector<std::string> keys = {"dump_path",     "exp_name",     "exp_id",     "reload_checkpoint",
                                                 "max_epoch",     "save_periodic", "log_every", "local_rank",
-                                                "master_port",   "command"};
+                                                "master_port",   "command",       "bucket_mb",  "zero1",
+                                                "comm_timeout",  "check_weights_every"};
   return keys;
 }
 

@@ -47,4 +47,23 @@ TEST_CASE("communicator: NCCL with one rank leaves every collective's data intac
   c->barrier();
 }
 
+TEST_CASE("communicator: NCCL overlapped all-reduce, wait_idle and abort with one rank", "[core][comm][cuda]") {
+  XLM_REQUIRE_GPU();
+  const Device gpu = Device::cuda(0);
+  LaunchEnv one;
+  one.launcher = Launcher::torchrun;
+  auto c = detail::make_nccl_communicator(gpu, one);
+  const std::vector<double> values{1.5, -2.0, 3.25};
+  Tensor a = Tensor::from_doubles(values, {3}, DType::f32, gpu);
+  Tensor b = Tensor::from_doubles(values, {3}, DType::bf16, gpu);
+  c->start_all_reduce(a, ReduceOp::mean);  // on the communicator's own stream
+  c->start_all_reduce(b, ReduceOp::sum);
+  c->finish_all_reduces();                 // the device stream waits; reads below are ordered after
+  CHECK(a.to_doubles() == values);
+  CHECK(b.to_doubles() == values);
+  CHECK(c->wait_idle(10.0).empty());
+  c->abort();
+  CHECK(c->wait_idle(1.0) == "the communicator was aborted");
+}
+
 #endif

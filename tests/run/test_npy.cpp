@@ -30,7 +30,7 @@ const std::vector<float> kValues = {0.0f, 1.0f, -2.0f, 0.5f, 3.25f, 1e-3f};  // 
 
 TEST_CASE("npy: golden bytes of a 2x3 float32 array", "[run][npy]") {
   std::ostringstream out;
-  write_npy_f32(out, kValues.data(), 2, 3);
+  write_npy_f32(out, kValues.data(), {2, 3});
   // numpy 2.x np.save of the same array: 10-byte prefix, header length 0x76 = 118.
   const std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
   const std::string want = std::string("\x93NUMPY\x01\x00\x76\x00", 10) + dict + std::string(58, ' ') + "\n" +
@@ -40,39 +40,48 @@ TEST_CASE("npy: golden bytes of a 2x3 float32 array", "[run][npy]") {
 }
 
 TEST_CASE("npy: data starts on a 64-byte boundary for any shape", "[run][npy]") {
-  for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{0, 0}, {1, 768}, {7, 1}, {12345678901, 5},
-                                                                     {999999999999999, 123456789}}) {
-    const std::string h = npy_header_f32(rows, cols);
-    INFO(rows << "x" << cols);
+  const std::vector<std::pair<NpyShape, std::string>> shapes = {
+      {{0, 0}, "(0, 0)"},          {{1, 768}, "(1, 768)"},
+      {{7, 1}, "(7, 1)"},          {{12345678901, 5}, "(12345678901, 5)"},
+      {{999999999999999, 123456789}, "(999999999999999, 123456789)"},
+      {{5}, "(5,)"},               {{2, 3, 4}, "(2, 3, 4)"},
+      {{1, 2, 3, 4, 5, 6, 7, 8}, "(1, 2, 3, 4, 5, 6, 7, 8)"}};
+  for (const auto& [shape, repr] : shapes) {
+    const std::string h = npy_header_f32(shape);
+    INFO(repr);
     CHECK(h.size() % 64 == 0);
     CHECK(h.back() == '\n');
     CHECK(size_t(uint8_t(h[8]) | (uint8_t(h[9]) << 8)) == h.size() - 10);
-    CHECK(h.find(fmt::format("'shape': ({}, {}), }}", rows, cols)) != std::string::npos);
+    CHECK(h.find(fmt::format("'shape': {}, }}", repr)) != std::string::npos);
   }
-  XLM_CHECK_THROWS(npy_header_f32(-1, 3), ShapeError, "(-1, 3)");
+  XLM_CHECK_THROWS(npy_header_f32({-1, 3}), ShapeError, "(-1, 3)");
+  XLM_CHECK_THROWS(npy_header_f32({}), ShapeError, "0 axes");
+  XLM_CHECK_THROWS(npy_header_f32({1, 1, 1, 1, 1, 1, 1, 1, 1}), ShapeError, "9 axes");
 }
 
 TEST_CASE("npy: path variant round-trips and checks the element count", "[run][npy]") {
   test::RunScratchDir dir;
   const std::string path = dir.file("emb.npy");
-  write_npy_f32(path, kValues, 2, 3);
+  write_npy_f32(path, kValues, {2, 3});
   const NpyArray a = read_npy_f32(path);
-  CHECK(a.rows == 2);
-  CHECK(a.cols == 3);
+  CHECK(a.shape == NpyShape{2, 3});
   CHECK(a.values == kValues);
-  write_npy_f32(path, {}, 0, 4);
+  write_npy_f32(path, kValues, {1, 3, 2});
+  CHECK(read_npy_f32(path).shape == NpyShape{1, 3, 2});
+  write_npy_f32(path, kValues, {6});
+  CHECK(read_npy_f32(path).shape == NpyShape{6});
+  write_npy_f32(path, {}, {0, 4});
   const NpyArray empty = read_npy_f32(path);
-  CHECK(empty.rows == 0);
-  CHECK(empty.cols == 4);
+  CHECK(empty.shape == NpyShape{0, 4});
   CHECK(empty.values.empty());
-  XLM_CHECK_THROWS(write_npy_f32(path, kValues, 3, 3), ShapeError, "emb.npy", "6 values", "(3, 3)");
-  CHECK(read_npy_f32(path).cols == 4);  // the failed write left the old file
+  XLM_CHECK_THROWS(write_npy_f32(path, kValues, {3, 3}), ShapeError, "emb.npy", "6 values", "(3, 3)");
+  CHECK(read_npy_f32(path).shape == NpyShape{0, 4});  // the failed write left the old file
 }
 
 TEST_CASE("npy: the reader rejects other layouts naming the file", "[run][npy]") {
   test::RunScratchDir dir;
   std::ostringstream good;
-  write_npy_f32(good, kValues.data(), 2, 3);
+  write_npy_f32(good, kValues.data(), {2, 3});
   const std::string bytes = good.str();
   auto check_bad = [&](const std::string& content, const std::string& why) {
     const std::string path = dir.file("bad.npy");
@@ -89,9 +98,12 @@ TEST_CASE("npy: the reader rejects other layouts naming the file", "[run][npy]")
   std::string fortran = bytes;
   fortran.replace(fortran.find("False"), 5, "True ");
   check_bad(fortran, "fortran_order");
-  std::string rank3 = bytes;
-  rank3.replace(rank3.find("(2, 3), "), 8, "(2,3,1),");
-  check_bad(rank3, "two dimensions");
+  std::string rank0 = bytes;
+  rank0.replace(rank0.find("(2, 3), "), 8, "(),     ");
+  check_bad(rank0, "expected 1 to 8 axes");
+  std::string word = bytes;
+  word.replace(word.find("(2, 3), "), 8, "(2, x), ");
+  check_bad(word, "shape (2,x)");
   check_bad(bytes.substr(0, bytes.size() - 1), "23 data bytes");
   check_bad(bytes + "x", "25 data bytes");
   XLM_CHECK_THROWS(read_npy_f32(dir.file("missing.npy")), FormatError, "missing.npy");
@@ -105,7 +117,7 @@ TEST_CASE("npy: numpy loads our file and writes the same bytes", "[run][npy][num
   test::RunScratchDir dir;
   const std::string ours = dir.file("ours.npy");
   const std::string theirs = dir.file("theirs.npy");
-  write_npy_f32(ours, kValues, 2, 3);
+  write_npy_f32(ours, kValues, {2, 3});
   const std::string out = test::run_capture(
       "python3 -c \"import numpy as np, sys; a = np.load(sys.argv[1]); "
       "print(a.dtype, a.shape, a.tolist()); np.save(sys.argv[2], a)\" '" + ours + "' '" + theirs + "'");

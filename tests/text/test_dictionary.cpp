@@ -116,6 +116,13 @@ TEST_CASE("dictionary: indexing a line counts unknowns and drops specials", "[te
   d.index_line("", ids, stats);
   CHECK(ids.empty());
   CHECK(stats.words == 5);
+  // Hand-written model inputs keep them (the mask word of a fill-in query).
+  ids.clear();
+  IndexStats kept;
+  d.index_line("the <special1> </s> dog", ids, kept, Dictionary::SpecialWords::keep);
+  CHECK(ids == std::vector<int64_t>{14, 5, 1, 3});
+  CHECK(kept.specials_dropped == 0);
+  CHECK(kept.unknown == 1);
 }
 
 TEST_CASE("utf8: well-formed and ill-formed sequences", "[text]") {

@@ -1,0 +1,118 @@
+// See data_parallel.h. Strings and JSON travel as u8 tensors (lengths first,
+// as i64), so any transport that moves bytes carries them; on NCCL they go
+// through device memory like every other collective.
+#include "tasks/pretrain/data_parallel.h"
+
+#include "core/error.h"
+#include "core/storage.h"
+#include "tasks/pretrain/weight_hash.h"
+
+#include <algorithm>
+
+namespace xlm::tasks {
+
+namespace {
+
+Tensor bytes_tensor(const std::string& text, int64_t size, Device device) {
+  Tensor host = Tensor::zeros({size}, DType::u8);  // (size)
+  std::copy(text.begin(), text.end(), host.data<uint8_t>());
+  return host.to(device);
+}
+
+}  // namespace
+
+std::shared_ptr<Communicator> make_training_communicator(Device& device) {
+  const LaunchEnv launch = parse_launch_env(process_env());
+  if (launch.world_size > 1 && device.is_cuda()) {
+    XLM_CHECK(launch.local_rank >= 0, ConfigError,
+              "{} rank {} of {}: the launcher did not give the local rank, so the GPU to use is unknown (set "
+              "LOCAL_RANK, or start with mpirun/srun)",
+              launcher_name(launch.launcher), launch.rank, launch.world_size);
+    device = Device::cuda(launch.local_rank);
+  }
+  return make_communicator(device, launch);
+}
+
+DataParallel::DataParallel(std::shared_ptr<Communicator> comm, const DataParallelOptions& options)
+    : comm_(std::move(comm)), options_(options) {
+  watchdog_ = std::make_unique<CommWatchdog>(*comm_, comm_->world_size() > 1 ? options_.comm_timeout_s : 0.0);
+}
+
+void DataParallel::broadcast(const nn::NamedTensors& tensors) {
+  if (world_size() == 1) return;
+  CommWatchdog::Scope scope(*watchdog_, "broadcast of rank 0's weights");
+  for (const auto& [name, t] : tensors) {
+    Tensor handle = t;
+    comm_->broadcast(handle, 0);
+  }
+}
+
+void DataParallel::attach(const nn::NamedTensors& params, const nn::OptimizerSpec& spec,
+                          const std::vector<int>& clip_group) {
+  if (options_.zero1) {
+    zero1_ = std::make_unique<Zero1Optimizer>(*comm_, *watchdog_, spec, params, clip_group);
+  } else if (world_size() > 1) {
+    reducer_ = std::make_unique<GradReducer>(*comm_, *watchdog_, params, options_.bucket_mb);
+  }
+}
+
+std::unique_ptr<autograd::GradReadyScope> DataParallel::backward_hook(bool ends_accumulation) {
+  if (!ends_accumulation || !reducer_) return nullptr;
+  return reducer_->hook();
+}
+
+void DataParallel::average_gradients() {
+  if (reducer_) reducer_->finish();
+}
+
+void DataParallel::after_update(const nn::NamedTensors& params, int64_t n_updates) {
+  if (world_size() == 1) return;
+  watchdog_->drain("training step");
+  if (options_.check_weights_every > 0 && n_updates % options_.check_weights_every == 0) {
+    CommWatchdog::Scope scope(*watchdog_, "weight hash comparison");
+    check_weights_agree(*comm_, params, n_updates);
+  }
+}
+
+nlohmann::json DataParallel::all_gather_json(const nlohmann::json& mine) {
+  if (world_size() == 1) return nlohmann::json::array({mine});
+  CommWatchdog::Scope scope(*watchdog_, "gathering the ranks' states");
+  const std::string text = mine.dump();
+  const Device device = comm_->device();
+  Tensor length = Tensor::from_vector(std::vector<int64_t>{static_cast<int64_t>(text.size())}, {1}, device);
+  Tensor lengths = Tensor::zeros({world_size()}, DType::i64, device);  // (world_size)
+  comm_->all_gather(length, lengths);
+  const std::vector<int64_t> sizes = lengths.to_vector<int64_t>();
+  const int64_t longest = *std::max_element(sizes.begin(), sizes.end());
+  Tensor all = Tensor::zeros({world_size() * longest}, DType::u8, device);  // (world_size * longest)
+  comm_->all_gather(bytes_tensor(text, longest, device), all);
+  const std::vector<uint8_t> bytes = all.to_vector<uint8_t>();
+  nlohmann::json out = nlohmann::json::array();
+  for (int r = 0; r < world_size(); ++r) {
+    const auto* begin = reinterpret_cast<const char*>(bytes.data()) + r * longest;
+    out.push_back(nlohmann::json::parse(std::string(begin, static_cast<size_t>(sizes[r]))));
+  }
+  return out;
+}
+
+std::string DataParallel::broadcast_string(const std::string& text) {
+  if (world_size() == 1) return text;
+  CommWatchdog::Scope scope(*watchdog_, "broadcast from rank 0");
+  const Device device = comm_->device();
+  Tensor length = Tensor::from_vector(std::vector<int64_t>{static_cast<int64_t>(text.size())}, {1}, device);
+  comm_->broadcast(length, 0);
+  const int64_t size = length.to_vector<int64_t>()[0];
+  if (size == 0) return "";
+  Tensor bytes = bytes_tensor(rank() == 0 ? text : std::string(), size, device);
+  comm_->broadcast(bytes, 0);
+  const std::vector<uint8_t> host = bytes.to_vector<uint8_t>();
+  return std::string(host.begin(), host.end());
+}
+
+void DataParallel::barrier() {
+  if (world_size() == 1) return;
+  CommWatchdog::Scope scope(*watchdog_, "barrier");
+  comm_->barrier();
+}
+
+}  // namespace xlm::tasks
