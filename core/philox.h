@@ -50,7 +50,10 @@ XLM_HOST_DEVICE uint32_t philox_bits(uint64_t seed, uint64_t offset) {
   const uint64_t block = offset >> 2;
   const Philox4 r = philox4x32_10(static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), 0u, 0u,
                                   static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
-  return r.v[offset & 3];
+  // A select rather than r.v[offset & 3]: a dynamic index would put r in local
+  // memory (a 16-byte stack frame) in every CUDA kernel that draws.
+  const uint32_t word = static_cast<uint32_t>(offset & 3);
+  return word == 0 ? r.v[0] : word == 1 ? r.v[1] : word == 2 ? r.v[2] : r.v[3];
 }
 
 // cuRAND's curand_uniform mapping: (0, 1], never 0. float(x) * 2^-32 is exact,

@@ -1,6 +1,8 @@
-// Harness entry for the composed attention: self-attention with padding,
-// causal self-attention, cross-attention (Tq != Tk) and attention dropout,
-// at odd sequence lengths. Index inputs: key lengths (i64 [B]).
+// Harness entry for fused attention: self-attention with padding (one
+// sequence of length 0, so a fully masked row), causal self-attention,
+// cross-attention (Tq != Tk, causal too: incremental decoding), Tq = 1, and
+// attention dropout, at odd sequence lengths that are not multiples of the
+// CUDA tiles. Index inputs: key lengths (i64 [B]) and a flags word.
 #include "kernels/attention/attention.h"
 #include "kernels/op_spec.h"
 
@@ -16,17 +18,16 @@ OpSpec spec_attention() {
     struct Dims {
       int64_t b, tq, tk, h, d;
       int64_t flags;  // bit 0: causal, bit 1: dropout 0.25
+      std::vector<double> lengths;
     };
     uint64_t seed = 900;
-    for (Dims m : {Dims{2, 5, 5, 2, 8, 0}, Dims{2, 7, 7, 3, 4, 1}, Dims{1, 3, 9, 2, 8, 0}, Dims{2, 6, 6, 1, 16, 3},
-                   Dims{3, 1, 4, 2, 4, 1}}) {
-      const std::vector<double> lengths = m.b == 1 ? std::vector<double>{double(m.tk)}
-                                                   : std::vector<double>{double(m.tk), double(m.tk - 2), 1.0};
+    for (const Dims& m : {Dims{2, 5, 5, 2, 8, 0, {5, 3}}, Dims{2, 7, 7, 3, 4, 1, {7, 5}},
+                          Dims{1, 3, 9, 2, 8, 0, {9}}, Dims{2, 6, 6, 1, 16, 3, {6, 4}}, Dims{3, 1, 4, 2, 4, 1, {4, 2, 1}},
+                          Dims{3, 4, 6, 2, 8, 1, {6, 0, 3}}, Dims{2, 3, 11, 1, 8, 3, {11, 7}}}) {
       cases.push_back({fmt::format("B{} Tq{} Tk{} H{} D{} flags{}", m.b, m.tq, m.tk, m.h, m.d, m.flags),
                        {random_uniform({m.b, m.tq, m.h, m.d}, seed++), random_uniform({m.b, m.tk, m.h, m.d}, seed++),
                         random_uniform({m.b, m.tk, m.h, m.d}, seed++),
-                        Tensor::from_doubles(std::vector<double>(lengths.begin(), lengths.begin() + m.b), {m.b},
-                                             DType::i64),
+                        Tensor::from_doubles(m.lengths, {m.b}, DType::i64),
                         Tensor::from_doubles({double(m.flags)}, {1}, DType::i64)}});
     }
     return cases;
