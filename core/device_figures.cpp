@@ -1,6 +1,6 @@
 // CPU figures from /proc (Linux): the peak assumes one 8-wide fp32 FMA pair
 // per core and cycle (AVX2: 2 x 8 lanes x 2 FLOP = 32 FLOP/cycle), at the
-// clock /proc/cpuinfo reports; the memory is VmRSS. CUDA figures come from
+// clock /proc/cpuinfo reports; the memory is VmRSS, its peak VmHWM. CUDA figures come from
 // core/device_figures_cuda.cpp.
 #include "core/device_figures.h"
 
@@ -38,12 +38,12 @@ DeviceFigures cpu_figures() {
   f.peak_flops = cores * mhz * 1e6 * 32.0;
   std::ifstream status("/proc/self/status");
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      std::istringstream fields(line.substr(6));
-      double kib = 0;
-      fields >> kib;
-      f.memory_mib = kib / 1024.0;
-    }
+    const bool rss = line.rfind("VmRSS:", 0) == 0, hwm = line.rfind("VmHWM:", 0) == 0;
+    if (!rss && !hwm) continue;
+    std::istringstream fields(line.substr(6));
+    double kib = 0;
+    fields >> kib;
+    (rss ? f.memory_mib : f.peak_memory_mib) = kib / 1024.0;
   }
   return f;
 }

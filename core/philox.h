@@ -59,8 +59,14 @@ XLM_HOST_DEVICE uint32_t philox_bits(uint64_t seed, uint64_t offset) {
 // cuRAND's curand_uniform mapping: (0, 1], never 0. float(x) * 2^-32 is exact,
 // so the fused form below rounds exactly like cuRAND's `x * 2^-32 + 2^-33`
 // whether or not a compiler contracts it.
+// On the host the plain form is used: without -mfma, fmaf is a libm call per
+// draw, and the exact product makes both forms the same number.
 XLM_HOST_DEVICE float philox_uniform_from_bits(uint32_t x) {
+#if defined(__CUDA_ARCH__)
   return fmaf(static_cast<float>(x), 2.3283064e-10f, 2.3283064e-10f / 2.0f);
+#else
+  return static_cast<float>(x) * 2.3283064e-10f + 2.3283064e-10f / 2.0f;
+#endif
 }
 
 XLM_HOST_DEVICE float philox_uniform(uint64_t seed, uint64_t offset) {

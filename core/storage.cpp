@@ -1,8 +1,10 @@
 // Host side of Storage plus the device-independent copy/zero entry points;
-// the CUDA halves live in core/cuda_context_cuda.cpp.
+// the CUDA halves live in core/cuda_context_cuda.cpp. Host blocks come from
+// core/host_block_cache.h, which reuses freed ones across training steps.
 #include "core/storage.h"
 
 #include "core/error.h"
+#include "core/host_block_cache.h"
 #include "xlm/config.h"
 
 #include <cstdlib>
@@ -27,13 +29,13 @@ namespace {
 #endif
 
 std::shared_ptr<Storage> Storage::allocate(size_t bytes, Device device) {
-  const size_t padded = bytes == 0 ? 64 : (bytes + 63) / 64 * 64;
   if (device.is_cpu()) {
-    void* p = std::aligned_alloc(64, padded);
+    void* p = host_block_allocate(bytes);
     if (p == nullptr) throw Error(fmt::format("out of host memory allocating {} bytes", bytes));
-    return std::shared_ptr<Storage>(new Storage(p, bytes, device, [p] { std::free(p); }));
+    return std::shared_ptr<Storage>(new Storage(p, bytes, device, [p, bytes] { host_block_free(p, bytes); }));
   }
 #if XLM_WITH_CUDA
+  const size_t padded = bytes == 0 ? 64 : (bytes + 63) / 64 * 64;
   void* p = cuda_allocate(padded, device.index);
   const int index = device.index;
   return std::shared_ptr<Storage>(new Storage(p, bytes, device, [p, index] { cuda_free(p, index); }));

@@ -48,7 +48,13 @@ double grad_sum_squares_cpu(const std::vector<Tensor>& grads) {
       using T = decltype(tag);
       const T* x = static_cast<const T*>(g.data_ptr());  // (n,)
       const int64_t n = g.numel();
-      for (int64_t i = 0; i < n; ++i) total += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+      // Four partial sums: one accumulator makes every add wait for the last.
+      double part[4] = {0, 0, 0, 0};
+      int64_t i = 0;
+      for (; i + 4 <= n; i += 4)
+        for (int j = 0; j < 4; ++j) part[j] += static_cast<double>(x[i + j]) * static_cast<double>(x[i + j]);
+      for (; i < n; ++i) part[0] += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+      total += (part[0] + part[1]) + (part[2] + part[3]);
     });
   }
   return total;

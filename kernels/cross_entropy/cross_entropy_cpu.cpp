@@ -1,5 +1,7 @@
-// CPU reference for cross-entropy: per row a max-subtracted log-sum-exp in
-// double, the kept rows' losses summed in double, then divided by the count.
+// CPU reference for cross-entropy: per row a max-subtracted log-sum-exp
+// (exponentials in the logits' type, as the CUDA twin's expf: a double exp
+// per logit was a visible share of a CPU step; sums in double), the kept
+// rows' losses summed in double, then divided by the count.
 // lse is stored in the loss dtype S (f32, or f64 for f64 logits) and the
 // backward reads it back from there, exactly as the CUDA twin does.
 #include "core/dispatch.h"
@@ -40,7 +42,7 @@ void cross_entropy_forward_cpu(const Tensor& logits, const Tensor& targets, int6
       double m = row[0];
       for (int64_t v = 1; v < V; ++v) m = std::max(m, static_cast<double>(row[v]));
       double sum = 0;
-      for (int64_t v = 0; v < V; ++v) sum += std::exp(row[v] - m);
+      for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<T>(row[v] - m));
       const double row_lse = m + std::log(sum);
       plse[n] = static_cast<S>(row_lse);
       if (t[static_cast<size_t>(n)] != ignore_index) total += row_lse - row[t[static_cast<size_t>(n)]];
@@ -71,7 +73,7 @@ void cross_entropy_backward_cpu(const Tensor& logits, const Tensor& targets, con
       }
       const double row_lse = plse[n];
       for (int64_t v = 0; v < V; ++v)
-        out[v] = static_cast<T>((std::exp(px[n * V + v] - row_lse) - (v == target ? 1.0 : 0.0)) * scale);
+        out[v] = static_cast<T>((std::exp(static_cast<T>(px[n * V + v] - row_lse)) - (v == target ? 1.0 : 0.0)) * scale);
     }
   });
 }

@@ -1,5 +1,7 @@
 // CPU reference for the masked softmax: one row (b, ..., i) at a time, the
-// visible keys are the prefix j < limit, max-subtracted exp, sums in double.
+// visible keys are the prefix j < limit, max-subtracted exp (each computed
+// once, in the scores' type as the CUDA twin's expf, kept in a row buffer),
+// sums and the division in double.
 #include "core/dispatch.h"
 #include "kernels/masked_softmax/masked_softmax.h"
 
@@ -32,6 +34,7 @@ void masked_softmax_forward_cpu(const Tensor& scores, const Tensor& key_lengths,
     const std::vector<int64_t> lengths = key_limits(key_lengths, batch, tk);  // (B,)
     const T* ps = static_cast<const T*>(scores.data_ptr());  // (rows, Tk)
     T* py = static_cast<T*>(y.data_ptr());                   // (rows, Tk)
+    std::vector<double> e(static_cast<size_t>(tk));  // (Tk) the row's exponentials, computed once
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t i = r % tq;
       int64_t limit = lengths[static_cast<size_t>(r / rows_per_batch)];
@@ -41,8 +44,11 @@ void masked_softmax_forward_cpu(const Tensor& scores, const Tensor& key_lengths,
       double m = -INFINITY;
       for (int64_t j = 0; j < limit; ++j) m = std::max(m, scale * s[j]);
       double sum = 0;
-      for (int64_t j = 0; j < limit; ++j) sum += std::exp(scale * s[j] - m);
-      for (int64_t j = 0; j < limit; ++j) out[j] = static_cast<T>(std::exp(scale * s[j] - m) / sum);
+      for (int64_t j = 0; j < limit; ++j) {
+        e[static_cast<size_t>(j)] = std::exp(static_cast<T>(scale * s[j] - m));
+        sum += e[static_cast<size_t>(j)];
+      }
+      for (int64_t j = 0; j < limit; ++j) out[j] = static_cast<T>(e[static_cast<size_t>(j)] / sum);
       for (int64_t j = limit; j < tk; ++j) out[j] = T(0);
     }
   });

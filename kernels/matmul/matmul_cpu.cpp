@@ -1,4 +1,5 @@
-// CPU matmul: row-major CBLAS GEMMs (OpenBLAS) when the build found one, else
+// CPU matmul: row-major CBLAS GEMMs (OpenBLAS; small ones on one thread, see
+// kSingleThreadMaxMnk) when the build found one, else
 // a blocked loop that packs 64x64 tiles of op(a) and op(b) (so the transposes
 // cost nothing in the inner loop) and accumulates in double. The blocked loop
 // is always compiled and exported so tests can hold the two paths against
@@ -55,6 +56,34 @@ void gemm_blocked(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a,
 }
 
 #if XLM_WITH_BLAS
+// OpenBLAS splits every GEMM above m*n*k = 2^18 across its threads. For the
+// small products of a training step on the CPU (attention's per-head
+// (T x Dh) x (Dh x T), a few MFLOP each) waking the threads costs more than
+// it saves, and sleeping or spinning threads show up as system time; below
+// this size a GEMM runs on the calling thread alone. 2^22 multiply-adds is
+// about 0.1 ms on one core: above it the split pays.
+constexpr int64_t kSingleThreadMaxMnk = int64_t{1} << 22;
+
+// Runs `gemm` single-threaded when small (OpenBLAS only: another CBLAS has no
+// thread control), restoring OpenBLAS's thread count afterwards.
+template <typename Gemm>
+void with_threads_for(int64_t m, int64_t n, int64_t k, Gemm&& gemm) {
+#if defined(OPENBLAS_VERSION)
+  if (m * n * k < kSingleThreadMaxMnk) {
+    const int threads = openblas_get_num_threads();
+    if (threads > 1) {
+      openblas_set_num_threads(1);
+      gemm();
+      openblas_set_num_threads(threads);
+      return;
+    }
+  }
+#else
+  (void)m, (void)n, (void)k;
+#endif
+  gemm();
+}
+
 void gemm_blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
               static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(ta ? m : k), b,
@@ -99,8 +128,11 @@ void matmul_forward_cpu(const Tensor& a, const Tensor& b, const MatmulDims& dims
             "matmul: GEMM of ({} x {}) by ({} x {}) exceeds CBLAS's int sizes", dims.m, dims.k, dims.k, dims.n);
   XLM_DISPATCH_CPU_FLOAT(a.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
-    batched<T>(a, b, dims, out, [](bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* pa, const T* pb, T* pc) {
-      gemm_blas(ta, tb, m, n, k, pa, pb, pc);
+    with_threads_for(dims.m, dims.n, dims.k, [&] {
+      batched<T>(a, b, dims, out,
+                 [](bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* pa, const T* pb, T* pc) {
+                   gemm_blas(ta, tb, m, n, k, pa, pb, pc);
+                 });
     });
   });
 #else

@@ -1,4 +1,4 @@
-// The figures behind the training log's MFU and memory columns.
+// The figures behind the training log's MFU and memory columns (and xlm bench train's).
 #include "core/device_figures.h"
 #include "core/tensor.h"
 #include "support.h"
@@ -14,6 +14,11 @@ TEST_CASE("CPU device figures report a name, a peak and the resident memory", "[
   auto big = xlm::Tensor::full({16, 1024, 1024}, 1.0, xlm::DType::f32);
   const auto after = xlm::device_figures(xlm::Device::cpu());
   CHECK(after.memory_mib > before.memory_mib + 48.0);
+  // The high-water mark is at least the current set, and keeps the 64 MiB after they are freed.
+  CHECK(after.peak_memory_mib >= after.memory_mib);
+  big = xlm::Tensor();
+  CHECK(xlm::device_figures(xlm::Device::cpu()).peak_memory_mib >= before.memory_mib + 48.0);
+  CHECK(after.peak_tensor_flops == 0.0);
 }
 
 TEST_CASE("CUDA device figures report a positive peak and pool usage", "[core][device][cuda]") {
@@ -22,5 +27,8 @@ TEST_CASE("CUDA device figures report a positive peak and pool usage", "[core][d
   CHECK(!figures.name.empty());
   CHECK(figures.peak_flops > 1e12);
   auto big = xlm::Tensor::zeros({64, 1024, 1024}, xlm::DType::f32, xlm::Device::cuda(0));
+  CHECK(figures.peak_tensor_flops > 4.0 * figures.peak_flops);  // tensor cores: 16x the fp32 lanes on A100 and H100
   CHECK(xlm::device_figures(xlm::Device::cuda(0)).memory_mib >= 255.0);
+  big = xlm::Tensor();
+  CHECK(xlm::device_figures(xlm::Device::cuda(0)).peak_memory_mib >= 255.0);
 }

@@ -1,0 +1,51 @@
+// `xlm bench train`: times whole training steps (forward, backward, gradient
+// clipping, optimizer update) of the model `xlm train` would build, on
+// random batches prepared before the clock starts, and reports the figures
+// the performance issue asks for. A step is what the Trainer runs for one
+// LM batch (tasks/pretrain/trainer.cpp), plus the master-weight and
+// loss-scale plumbing of nn/ when --precision is bf16 or fp16. The batches
+// are generated up front (a few distinct ones, cycled) so that the figures
+// are the engine's, not the random generator's; each step still copies its
+// batch to the device, as the trainer does.
+#pragma once
+
+#include "tasks/bench/train_bench_config.h"
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+namespace xlm::tasks {
+
+struct TrainBenchResult {
+  std::string device;          // "cpu", "cuda:0"
+  std::string device_name;     // the CPU model or GPU name
+  std::string precision;       // "fp32", "bf16", "fp16"
+  int64_t parameters = 0;      // trainable scalars
+  int64_t steps = 0;           // timed steps
+  double seconds = 0;          // wall time of the timed steps
+  double cpu_seconds = 0;      // process CPU time (all threads) of the timed steps: on a shared
+                               // machine, what the steps cost whatever the other processes do
+  double tokens_per_step = 0;  // mean B x T over the timed steps (padding included)
+  double flops_per_step = 0;   // mean training_flops over the timed steps
+  double peak_flops = 0;       // the MFU denominator (fp32 peak, or tensor-core peak in bf16/fp16)
+  double tokens_per_s = 0;
+  double ms_per_step = 0;
+  double mfu = 0;              // fraction of peak_flops (0 when the peak is unknown)
+  double peak_memory_mib = 0;  // CPU: the process's high-water resident set; CUDA: our pool's high-water mark
+  double last_loss = 0;        // the last timed step's loss (a sanity check: finite, about ln(n_words))
+};
+
+// Builds the model and optimizer, runs config.warmup untimed steps then
+// config.steps timed ones. Progress lines go to `log` when given.
+// ConfigError on bad fields; Error when a loss is not finite.
+TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* log = nullptr);
+
+// The four report lines, in this order and spelling (scripts parse them):
+//   tokens/s: N      (integer)
+//   ms/step: X       (two decimals)
+//   mfu: P%          (two decimals)
+//   peak memory: M MiB (integer)
+std::string format_train_bench(const TrainBenchResult& result);
+
+}  // namespace xlm::tasks

@@ -1,0 +1,134 @@
+// `xlm bench train` (issue 9): the FLOP count behind its MFU against a count
+// by hand, the random batches it trains on, a tiny run through the API, and
+// the command's four output lines on the tiny shape.
+#include "core/error.h"
+#include "nn/transformer.h"
+#include "objectives/lm_batch.h"
+#include "support.h"
+#include "tasks/bench/random_batches.h"
+#include "tasks/bench/train_bench.h"
+#include "tasks/pretrain/throughput.h"
+#include "text/dictionary.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <regex>
+
+using namespace xlm;
+
+TEST_CASE("training_flops matches a count by hand", "[bench][flops]") {
+  nn::TransformerConfig c;
+  c.n_layers = 2;
+  c.emb_dim = 8;
+  c.n_words = 100;
+  // 3 rows x 5 tokens, 4 predicted. Forward, per token and layer:
+  //   q, k, v, out projections   4 x (2 x 8 x 8)      =  512
+  //   FFN 8 -> 32 -> 8            2 x (2 x 8 x 32)     = 1024
+  //   scores QK^T over 5 keys     2 x 5 x 8            =   80
+  //   weights x V                 2 x 5 x 8            =   80
+  //   => 1696 x 15 tokens x 2 layers                   = 50880
+  // output layer on the 4 predicted rows: 4 x 2 x 8 x 100 = 6400
+  // training = 3 x forward (backward: two GEMMs per forward GEMM) = 3 x 57280
+  CHECK(tasks::training_flops(c, 3, 5, 4) == 171840.0);
+  // Predicting nothing drops exactly the output layer.
+  CHECK(tasks::training_flops(c, 3, 5, 0) == 3.0 * 50880.0);
+}
+
+TEST_CASE("random bench batches: real words, XLM's layout, about word_pred predicted", "[bench]") {
+  objectives::MaskingOptions masking;
+  masking.n_words = 50;
+  text::SplitMix64 rng(7);
+  const objectives::LmBatch mlm = tasks::random_mlm_batch(8, 32, 1, 3, masking, rng);
+  REQUIRE(mlm.words.shape() == Shape{8, 32});
+  CHECK(mlm.langs.to_vector<int64_t>() == std::vector<int64_t>(8 * 32, 1));
+  const auto n = objectives::n_predicted(mlm);
+  CHECK(n > 8 * 32 * 0.15 * 0.5);
+  CHECK(n < 8 * 32 * 0.15 * 1.5);
+  for (int64_t t : mlm.targets.to_vector<int64_t>()) {
+    CHECK(t >= text::kFirstWordIndex);
+    CHECK(t < 50);
+  }
+
+  const objectives::LmBatch tlm = tasks::random_tlm_batch(4, 11, 0, 2, masking, rng);
+  REQUIRE(tlm.words.shape() == Shape{4, 11});  // 5 + 6 tokens
+  const std::vector<int64_t> pos = tlm.positions.to_vector<int64_t>();
+  const std::vector<int64_t> langs = tlm.langs.to_vector<int64_t>();
+  CHECK(std::vector<int64_t>(pos.begin(), pos.begin() + 11) == std::vector<int64_t>{0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5});
+  CHECK(std::vector<int64_t>(langs.begin(), langs.begin() + 11) ==
+        std::vector<int64_t>{0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2});
+  CHECK(tlm.lengths.to_vector<int64_t>() == std::vector<int64_t>(4, 11));
+  for (int64_t i : tlm.pred_index.to_vector<int64_t>()) {  // never a </s>
+    const int64_t t = i % 11;
+    CHECK(t != 0);
+    CHECK(t != 4);
+    CHECK(t != 5);
+    CHECK(t != 10);
+  }
+}
+
+TEST_CASE("run_train_bench times MLM+TLM steps and reports consistent figures", "[bench]") {
+  tasks::TrainBenchConfig c = tasks::train_bench_preset("tiny");
+  c.device = "cpu";
+  c.n_words = 60;
+  c.emb_dim = 16;
+  c.n_heads = 2;
+  c.n_layers = 1;
+  c.n_langs = 3;
+  c.tlm = true;
+  c.batch_size = 4;
+  c.bptt = 12;
+  c.steps = 3;
+  c.warmup = 1;
+  const tasks::TrainBenchResult r = tasks::run_train_bench(c);
+  CHECK(r.device == "cpu");
+  CHECK(r.precision == "fp32");
+  CHECK(r.steps == 3);
+  CHECK(r.tokens_per_step == 4.0 * 12.0);  // MLM and TLM rows are both bptt long
+  CHECK(r.tokens_per_s == Approx(r.tokens_per_step * 3 / r.seconds));
+  CHECK(r.ms_per_step == Approx(1000.0 * r.seconds / 3));
+  // Between the FLOPs of predicting nothing and predicting every token.
+  CHECK(r.flops_per_step > tasks::training_flops(c.model_config(), 4, 12, 0));
+  CHECK(r.flops_per_step < tasks::training_flops(c.model_config(), 4, 12, 48));
+  CHECK(r.mfu > 0.0);
+  CHECK(r.mfu < 1.0);
+  CHECK(r.peak_memory_mib > 1.0);
+  CHECK(std::isfinite(r.last_loss));
+  CHECK(r.last_loss == Approx(std::log(60.0 - 14.0)).margin(1.0));  // near uniform over the real words
+  CHECK(r.parameters == tasks::count_parameters(nn::TransformerModel(c.model_config(), 0)));
+}
+
+TEST_CASE("bench presets and config errors name the flag", "[bench]") {
+  const tasks::TrainBenchConfig enfr = tasks::train_bench_preset("enfr");
+  CHECK(enfr.n_layers == 6);
+  CHECK(enfr.emb_dim == 1024);
+  CHECK(enfr.n_words == 64000);
+  CHECK(enfr.batch_size * enfr.bptt == 64 * 256);
+  CHECK_FALSE(enfr.tlm);
+  const tasks::TrainBenchConfig xnli = tasks::train_bench_preset("xnli15");
+  CHECK(xnli.n_layers == 12);
+  CHECK(xnli.n_words == 95000);
+  CHECK(xnli.n_langs == 15);
+  CHECK(xnli.tlm);
+  XLM_CHECK_THROWS(tasks::train_bench_preset("huge"), ConfigError, "--shape huge");
+  tasks::TrainBenchConfig bad = tasks::train_bench_preset("tiny");
+  bad.tlm = true;
+  XLM_CHECK_THROWS(bad.validate(), ConfigError, "--tlm", "--n_langs");
+  bad = tasks::train_bench_preset("tiny");
+  bad.steps = 0;
+  XLM_CHECK_THROWS(bad.validate(), ConfigError, "--steps 0");
+}
+
+TEST_CASE("xlm bench train prints the four figures on the tiny shape", "[bench][cli]") {
+  const auto [status, out] = test::capture_xlm("bench train --shape tiny --device cpu --steps 2 --warmup 0");
+  INFO(out);
+  REQUIRE(status == 0);
+  const std::regex lines(
+      "(^|\n)tokens/s: [0-9]+\nms/step: [0-9]+\\.[0-9]{2}\nmfu: [0-9]+\\.[0-9]{2}%\npeak memory: [0-9]+ MiB\n$");
+  CHECK(std::regex_search(out, lines));
+  CHECK(out.find("shape tiny, 2 layers, 256 dims, 4 heads, 8000 words") != std::string::npos);
+  // A flag overrides its preset; a bad one names itself.
+  const auto [bad_status, bad_out] = test::capture_xlm("bench train --shape tiny --device cpu --bptt 1");
+  CHECK(bad_status != 0);
+  CHECK(bad_out.find("--bptt 1") != std::string::npos);
+}

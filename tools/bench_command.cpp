@@ -1,0 +1,81 @@
+// `xlm bench train`: a training-step benchmark (tasks/bench/). --shape picks
+// a preset; every model or batch flag, spelled as `xlm train` spells it,
+// overrides the preset only when given, so `--shape enfr --batch_size 32`
+// means "enfr with half the batch". The options are bound to a scratch
+// config and copied over the preset in the callback, after CLI11 has said
+// which ones were given. `bench` is a group so later benchmarks
+// (e.g. `xlm bench generate`) sit beside this one.
+#include "tasks/bench/train_bench.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <vector>
+
+namespace xlm::tools {
+
+namespace {
+
+// Copies a scratch field over the preset when its flag was given.
+using Override = std::function<void(tasks::TrainBenchConfig& preset)>;
+
+template <typename T>
+void add_override(CLI::App* cmd, std::vector<Override>& overrides, const std::shared_ptr<tasks::TrainBenchConfig>& scratch,
+                  const std::string& flag, T tasks::TrainBenchConfig::*field, const std::string& help) {
+  CLI::Option* opt = cmd->add_option(flag, (*scratch).*field, help);
+  overrides.push_back([opt, scratch, field](tasks::TrainBenchConfig& preset) {
+    if (opt->count() > 0) preset.*field = (*scratch).*field;
+  });
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  CLI::App* bench = app.add_subcommand("bench", "Benchmarks of the engine");
+  bench->require_subcommand(1);
+  CLI::App* cmd = bench->add_subcommand(
+      "train", "Time training steps (MLM/TLM on random tokens) and print tokens/s, ms/step, MFU, peak memory");
+  auto shape = std::make_shared<std::string>("tiny");
+  auto scratch = std::make_shared<tasks::TrainBenchConfig>();
+  auto overrides = std::make_shared<std::vector<Override>>();
+  auto& o = *overrides;
+  using C = tasks::TrainBenchConfig;
+  cmd->add_option("--shape", *shape, "preset: enfr, xnli15 or tiny (see docs/performance.md)")->capture_default_str();
+  add_override(cmd, o, scratch, "--device", &C::device, "cpu or cuda (default: cuda when a GPU is visible)");
+  add_override(cmd, o, scratch, "--precision", &C::precision, "fp32, bf16 or fp16 (default: the device's)");
+  add_override(cmd, o, scratch, "--n_words", &C::n_words, "vocabulary size of the random data and the model");
+  add_override(cmd, o, scratch, "--n_langs", &C::n_langs, "languages of the model");
+  add_override(cmd, o, scratch, "--emb_dim", &C::emb_dim, "embedding and hidden size");
+  add_override(cmd, o, scratch, "--n_layers", &C::n_layers, "number of Transformer layers");
+  add_override(cmd, o, scratch, "--n_heads", &C::n_heads, "number of attention heads");
+  add_override(cmd, o, scratch, "--dropout", &C::dropout, "dropout");
+  add_override(cmd, o, scratch, "--attention_dropout", &C::attention_dropout, "dropout on the attention weights");
+  add_override(cmd, o, scratch, "--gelu_activation", &C::gelu_activation, "GELU in the FFN (false: ReLU)");
+  add_override(cmd, o, scratch, "--use_lang_emb", &C::use_lang_emb, "add language embeddings");
+  add_override(cmd, o, scratch, "--batch_size", &C::batch_size, "streams (MLM) or sentence pairs (TLM) per step");
+  add_override(cmd, o, scratch, "--bptt", &C::bptt, "tokens per stream (a TLM pair: two halves)");
+  add_override(cmd, o, scratch, "--tlm", &C::tlm, "alternate MLM and TLM steps (needs 2+ languages)");
+  add_override(cmd, o, scratch, "--word_pred", &C::word_pred, "fraction of words to predict");
+  add_override(cmd, o, scratch, "--word_mask_keep_rand", &C::word_mask_keep_rand,
+               "probabilities of masking, keeping, randomizing a predicted word");
+  add_override(cmd, o, scratch, "--optimizer", &C::optimizer, "optimizer and schedule, XLM syntax");
+  add_override(cmd, o, scratch, "--clip_grad_norm", &C::clip_grad_norm, "clip gradients to this norm (0 = off)");
+  add_override(cmd, o, scratch, "--steps", &C::steps, "timed steps (default 10)");
+  add_override(cmd, o, scratch, "--warmup", &C::warmup, "untimed steps first (default 3)");
+  add_override(cmd, o, scratch, "--seed", &C::seed, "seed of the model, the data and the masks");
+  cmd->callback([shape, overrides] {
+    tasks::TrainBenchConfig config = tasks::train_bench_preset(*shape);
+    for (const Override& apply : *overrides) apply(config);
+    const tasks::TrainBenchResult result = tasks::run_train_bench(config, &std::cout);
+    std::cout << fmt::format("{} steps in {:.3f} s ({:.3f} s of CPU time) on {}; {:.4g} FLOP/step "
+                             "(docs/performance.md), peak {:.4g} FLOP/s, last loss {:.4f}\n",
+                             result.steps, result.seconds, result.cpu_seconds, result.device_name,
+                             result.flops_per_step, result.peak_flops, result.last_loss)
+              << tasks::format_train_bench(result) << std::flush;
+  });
+}
+
+}  // namespace xlm::tools
