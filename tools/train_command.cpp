@@ -22,8 +22,17 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--save_periodic", c.save_periodic, "also keep the checkpoint of every N-th epoch (0 = off)")
       ->capture_default_str();
   // precision
-  cmd->add_option("--fp16", c.fp16, "half precision (not implemented yet: must be false)")->capture_default_str();
-  cmd->add_option("--amp", c.amp, "apex AMP level (not implemented yet: must be -1)")->capture_default_str();
+  cmd->add_option("--precision", c.precision, "fp32, bf16 or fp16 (default: bf16 on a GPU, fp32 on the CPU)");
+  cmd->add_option("--fp16", c.fp16, "XLM: half precision; with --amp 1 or 2 it means --precision fp16")
+      ->capture_default_str();
+  cmd->add_option("--amp", c.amp, "XLM: apex level (-1 off, 0 fp32, 1 and 2 fp16 with --fp16 true)")
+      ->capture_default_str();
+  cmd->add_option("--loss_scale", c.loss_scale, "fp16 loss scaling: dynamic (default), static or off");
+  cmd->add_option("--init_loss_scale", c.init_loss_scale, "initial (or static) loss scale")->capture_default_str();
+  cmd->add_option("--loss_scale_window", c.loss_scale_window, "good steps before the dynamic loss scale doubles")
+      ->capture_default_str();
+  // Hidden (group ""): the CPU test mode of the mixed-precision machinery, f32 model + f64 masters.
+  cmd->add_option("--precision_test", c.precision_test, "tests only: f32_f64")->group("");
   // model
   cmd->add_option("--emb_dim", c.emb_dim, "embedding and hidden size")->capture_default_str();
   cmd->add_option("--n_layers", c.n_layers, "number of Transformer layers")->capture_default_str();

@@ -2,6 +2,8 @@
 // names so that config.json in a run folder reads like XLM's params.pkl.
 #include "tasks/pretrain/train_config.h"
 
+#include "tasks/pretrain/train_precision.h"
+
 #include "core/device.h"
 #include "core/error.h"
 #include "text/data_paths.h"
@@ -114,13 +116,11 @@ void TrainConfig::validate() const {
   XLM_CHECK(save_periodic >= 0, ConfigError, "--save_periodic {}: expected >= 0", save_periodic);
   check_stopping_criterion(stopping_criterion);
 
-  XLM_CHECK(!fp16, ConfigError, "--fp16 true: mixed precision is not implemented yet; training runs in fp32");
-  XLM_CHECK(amp == -1, ConfigError, "--amp {}: requires --fp16 true, which is not implemented yet", amp);
   XLM_CHECK(reload_model.empty() || reload_checkpoint.empty(), ConfigError,
             "--reload_model and --reload_checkpoint are exclusive: a checkpoint already holds the model");
   XLM_CHECK(!eval_only || !reload_model.empty() || !reload_checkpoint.empty(), ConfigError,
             "--eval_only true needs --reload_model or --reload_checkpoint");
-  resolve_device(device);
+  resolve_train_precision(*this, Device::parse(resolve_device(device)));
 }
 
 nlohmann::json TrainConfig::to_json() const {
@@ -173,6 +173,19 @@ nlohmann::json TrainConfig::to_json() const {
       {"comm_timeout", comm_timeout},
       {"check_weights_every", check_weights_every},
   };
+  // The precision settings only when one is given, so that a run that gives
+  // none keeps the configuration (and default exp_id) it had before them.
+  if (!precision.empty() || !loss_scale.empty() || init_loss_scale != 65536.0 || loss_scale_window != 2000 ||
+      !precision_test.empty()) {
+    const nlohmann::json p{
+        {"precision", precision},
+        {"loss_scale", loss_scale},
+        {"init_loss_scale", init_loss_scale},
+        {"loss_scale_window", loss_scale_window},
+        {"precision_test", precision_test},
+    };
+    j.update(p);
+  }
   // The encoder-decoder settings only when they are used, so that an
   // encoder-only run keeps the configuration (and default exp_id) it had.
   if (!encoder_only) {

@@ -20,9 +20,14 @@ struct TrainConfig {
   std::string exp_id;          // "" = a stable id derived from the configuration (XLM: random)
   int64_t save_periodic = 0;   // keep a checkpoint every N epochs (0 = only the latest)
 
-  // ---- precision (XLM: --fp16, --amp)
+  // ---- precision (XLM: --fp16, --amp; ours: the rest, see train_precision.h)
   bool fp16 = false;
   int64_t amp = -1;
+  std::string precision;             // "fp32" | "bf16" | "fp16"; "" = bf16 on a GPU, fp32 on the CPU
+  std::string loss_scale;            // "dynamic" | "static" | "off"; "" = dynamic for fp16, off otherwise
+  double init_loss_scale = 65536.0;  // the loss scale S at the start (2^16)
+  int64_t loss_scale_window = 2000;  // good steps before S doubles (dynamic scaling)
+  std::string precision_test;        // hidden, tests only: "f32_f64" (f32 model, f64 masters, on the CPU)
 
   // ---- model
   int64_t emb_dim = 512;

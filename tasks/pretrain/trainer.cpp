@@ -19,7 +19,9 @@
 #include "tasks/pretrain/back_translation.h"
 #include "tasks/pretrain/mt_reload.h"
 #include "tasks/pretrain/mt_steps.h"
+#include "tasks/pretrain/precision_step.h"
 #include "tasks/pretrain/throughput.h"
+#include "tasks/pretrain/train_precision.h"
 #include "tasks/run/run_dir.h"
 #include "text/data_paths.h"
 
@@ -40,6 +42,7 @@ namespace {
 
 constexpr const char* kTrainerState = "trainer.json";
 constexpr const char* kOptimizerState = "optimizer.safetensors";
+constexpr const char* kMasterWeights = "master.safetensors";  // mixed precision only
 constexpr const char* kModelFolder = "model";
 
 // "_valid_en_mlm_ppl" -> {"valid_en_mlm_ppl", lower is better}
@@ -175,36 +178,50 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<Communicator> comm) 
   model_config.share_inout_emb = config_.share_inout_emb;
   model_config.causal = !clm_steps_.empty() && mlm_steps_.empty();  // a CLM-only model (metadata)
   model_config.validate();
-  model_ = std::make_unique<nn::TransformerModel>(model_config, config_.seed, device_);
+  const TrainPrecision precision = resolve_train_precision(config_, device_);
+  const DType compute = precision.mode.compute_dtype;
+  model_ = std::make_unique<nn::TransformerModel>(model_config, config_.seed, device_, compute);
   model_->dropout_stream() = nn::PhiloxStream(rank_seed(text::derive_seed(config_.seed, 1), rank), 0);
   mask_rng_ = text::SplitMix64(rank_seed(text::derive_seed(config_.seed, 2), rank));
   order_rng_ = text::SplitMix64(text::derive_seed(config_.seed, 3));  // the same on every rank: same steps
   noise_rng_ = text::SplitMix64(rank_seed(text::derive_seed(config_.seed, 4), rank));
-  nn::NamedTensors trained = model_->parameters();
+  std::vector<nn::NamedTensors> trained{model_->parameters()};  // one group per model, clipped on its own
   if (!config_.encoder_only) {
     nn::TransformerConfig decoder_config = model_config;
     decoder_config.is_decoder = true;
     decoder_config.causal = false;
-    decoder_ = std::make_unique<nn::TransformerModel>(decoder_config, text::derive_seed(config_.seed, 5), device_);
+    decoder_ =
+        std::make_unique<nn::TransformerModel>(decoder_config, text::derive_seed(config_.seed, 5), device_, compute);
     decoder_->dropout_stream() = nn::PhiloxStream(rank_seed(text::derive_seed(config_.seed, 6), rank), 0);
     // One optimizer over both models (XLM's EncDecTrainer); names prefixed
     // so that the two models' moments do not collide in the checkpoint.
-    trained.clear();
-    for (const auto& [name, t] : model_->parameters()) trained.emplace_back("encoder." + name, t);
-    for (const auto& [name, t] : decoder_->parameters()) trained.emplace_back("decoder." + name, t);
+    trained.assign(2, {});
+    for (const auto& [name, t] : model_->parameters()) trained[0].emplace_back("encoder." + name, t);
+    for (const auto& [name, t] : decoder_->parameters()) trained[1].emplace_back("decoder." + name, t);
   }
-  trained_ = trained;
+  for (const auto& group : trained) trained_.insert(trained_.end(), group.begin(), group.end());
   std::vector<int> clip_group;  // encoder 0, decoder 1: each model is clipped on its own
-  for (const auto& [name, t] : trained) clip_group.push_back(name.rfind("decoder.", 0) == 0 ? 1 : 0);
+  for (const auto& [name, t] : trained_) clip_group.push_back(name.rfind("decoder.", 0) == 0 ? 1 : 0);
   const nn::OptimizerSpec optimizer_spec = nn::parse_optimizer_spec(config_.optimizer);
-  dp_->attach(trained, optimizer_spec, clip_group);
-  if (!dp_->zero1()) optimizer_ = std::make_unique<nn::Optimizer>(optimizer_spec, trained);
+  dp_->attach(trained_, optimizer_spec, clip_group);
+  // All ranks skip an fp16 step together: a logical and of the ranks' finite answers.
+  PrecisionStep::Agreement agree;
+  if (dp_->world_size() > 1) {
+    agree = [this](bool finite) {
+      Tensor flag = Tensor::full({1}, finite ? 0.0 : 1.0, DType::f32, dp_->comm().device());
+      dp_->comm().all_reduce(flag, ReduceOp::max);
+      return flag.item() == 0.0;
+    };
+  }
+  precision_ = std::make_unique<PrecisionStep>(precision.mode, precision.scaling, trained, agree);
+  if (!dp_->zero1()) optimizer_ = std::make_unique<nn::Optimizer>(optimizer_spec, precision_->optimizer_params());
 
   // ---- run folder, then reload or resume
   nlohmann::json resolved = config_.to_json();
   if (config_.exp_id.empty()) config_.exp_id = default_exp_id(resolved);
   resolved["exp_id"] = config_.exp_id;
   resolved["device"] = device_.str();
+  resolved["precision_mode"] = precision.name;
   resolved["world_size"] = dp_->world_size();
   std::string latest;  // rank 0 looks for the checkpoint to resume; every rank loads the same one
   if (dp_->writes_files()) {
@@ -238,13 +255,18 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<Communicator> comm) 
               fresh.front());
       }
     }
+    precision_->refresh_masters_from_model();
   }
   say("run folder {}\n", run_dir_);
   say("{}: {} layers, {} dims, {} heads, {} words, {} languages, {} parameters on {}\n",
       encoder_decoder() ? "encoder" : "model", model_config.n_layers, model_config.emb_dim, model_config.n_heads,
       model_config.n_words, model_config.n_langs, count_parameters(*model_), device_.str());
   if (encoder_decoder()) say("decoder: {} parameters\n", count_parameters(*decoder_));
+  if (precision_->has_master_weights())
+    say("precision {}: model in {}, master weights in {}, loss scaling {}\n", precision.name, dtype_name(compute),
+        dtype_name(precision.mode.master_dtype), nn::loss_scale_mode_name(precision.scaling.mode));
   dp_->broadcast(trained_);  // identical starting weights on every rank, whatever each loaded
+  if (precision_->has_master_weights()) dp_->broadcast(precision_->optimizer_params());  // and masters
   if (dp_->world_size() > 1) {
     const std::string update = dp_->zero1() ? "ZeRO-1 optimizer shards"
                                             : fmt::format("{} gradient buckets", dp_->reducer()->buckets().size());
@@ -336,11 +358,11 @@ void Trainer::backward_and_update(Tensor loss, const std::string& name, double l
   if (lambda != 1.0) loss = scale(loss, lambda);
   {
     const auto reduce_during_backward = dp_->backward_hook((n_backward_ + 1) % config_.accumulate_gradients == 0);
-    loss.backward();
+    precision_->scale_loss(loss).backward();
   }
   ++n_backward_;
   if (n_backward_ % config_.accumulate_gradients == 0) {
-    if (dp_->zero1()) {
+    if (dp_->zero1()) {  // fp32 only (resolve_train_precision refuses master weights with it)
       double sum = 0;
       for (double norm : dp_->zero1_optimizer().step(config_.clip_grad_norm)) sum += norm * norm;
       last_grad_norm_ = std::sqrt(sum);
@@ -348,11 +370,9 @@ void Trainer::backward_and_update(Tensor loss, const std::string& name, double l
     } else {
       dp_->average_gradients();
       // Each model clipped on its own, as XLM's optimize(); the logged norm is their joint norm.
-      const double encoder_norm = nn::clip_grad_norm(model_->parameters(), config_.clip_grad_norm);
-      const double decoder_norm = decoder_ ? nn::clip_grad_norm(decoder_->parameters(), config_.clip_grad_norm) : 0.0;
-      last_grad_norm_ = std::sqrt(encoder_norm * encoder_norm + decoder_norm * decoder_norm);
-      optimizer_->step();
-      optimizer_->zero_grad();
+      // A non-finite gradient (fp16 overflow on any rank) skips the step on every rank.
+      const PrecisionStepResult result = precision_->step(*optimizer_, config_.clip_grad_norm);
+      if (result.stepped) last_grad_norm_ = result.grad_norm;
     }
     dp_->after_update(trained_, optimizer_ ? optimizer_->n_updates() : dp_->zero1_optimizer().n_updates());
   }
@@ -435,6 +455,11 @@ void Trainer::log_progress() {
     if (sum.second > 0) scalars.emplace_back(name, sum.first / static_cast<double>(sum.second));
   scalars.emplace_back("lr", current_lr());
   scalars.emplace_back("gnorm", last_grad_norm_);
+  if (precision_->scaler().mode() != nn::LossScaleMode::off) {
+    scalars.emplace_back("loss_scale", precision_->scaler().scale());
+    scalars.emplace_back("overflows", static_cast<double>(precision_->scaler().overflows()));
+    scalars.emplace_back("skipped_steps", static_cast<double>(precision_->scaler().skipped_steps()));
+  }
   scalars.emplace_back("ms_per_step", iters_since_log_ > 0 ? 1000.0 * seconds / iters_since_log_ : 0.0);
   scalars.emplace_back("tokens_per_s", seconds > 0 ? words_since_log_ / seconds : 0.0);
   scalars.emplace_back("mfu", seconds > 0 && figures.peak_flops > 0 ? flops_since_log_ / seconds / figures.peak_flops
@@ -461,11 +486,16 @@ Scores Trainer::evaluate() {
 }
 
 void Trainer::save_models(const std::string& dir) const {
+  // Model directories hold f32 (the masters in mixed precision), so that they load anywhere.
+  const auto encoder_copy = precision_->fp32_model(*model_, encoder_decoder() ? "encoder." : "");
+  const nn::TransformerModel& encoder = encoder_copy ? *encoder_copy : *model_;
   if (!encoder_decoder()) {
-    nn::save_model_dir(dir, *model_, data_->vocab_path(), data_->codes_path());
+    nn::save_model_dir(dir, encoder, data_->vocab_path(), data_->codes_path());
     return;
   }
-  save_mt_model_dir(dir, *model_, *decoder_, data_->vocab_path(), data_->codes_path());
+  const auto decoder_copy = precision_->fp32_model(*decoder_, "decoder.");
+  save_mt_model_dir(dir, encoder, decoder_copy ? *decoder_copy : *decoder_, data_->vocab_path(),
+                    data_->codes_path());
 }
 
 void Trainer::load_models(const std::string& dir) {
@@ -578,6 +608,7 @@ void Trainer::save_checkpoint() {
   state["n_total_iter"] = n_total_iter_;
   state["n_backward"] = n_backward_;
   state["optimizer"] = optimizer_ ? optimizer_->state_json() : dp_->zero1_optimizer().state_json();
+  state["loss_scaler"] = precision_->state_json();  // the same on every rank
   state["order_rng"] = order_rng_.state();
   state["best_metrics"] = best_metrics_;
   state["best_stopping"] = best_stopping_ ? nlohmann::json(*best_stopping_) : nlohmann::json(nullptr);
@@ -591,6 +622,8 @@ void Trainer::save_checkpoint() {
   const std::string path = checkpoints_->write(n_total_iter_, [&](const std::string& dir) {
     save_models(text::join_path(dir, kModelFolder));
     save_safetensors(text::join_path(dir, kOptimizerState), moments);
+    if (precision_->has_master_weights())
+      save_safetensors(text::join_path(dir, kMasterWeights), precision_->optimizer_params());
     std::ofstream out(text::join_path(dir, kTrainerState));
     out << state.dump(2) << "\n";
     out.close();
@@ -616,6 +649,16 @@ void Trainer::load_checkpoint(const std::string& path) {
     SafetensorsContents moments = load_safetensors(text::join_path(path, kOptimizerState));
     if (optimizer_) optimizer_->load_state(moments.tensors, state.at("optimizer"));
     else dp_->zero1_optimizer().load_state(moments.tensors, state.at("optimizer"));
+    // A run without loss scaling ignores a saved scale: an fp16 checkpoint may go on in bf16 or fp32.
+    if (state.contains("loss_scaler") && precision_->scaler().mode() != nn::LossScaleMode::off)
+      precision_->load_state(state.at("loss_scaler"));
+    if (precision_->has_master_weights()) {
+      const std::string masters = text::join_path(path, kMasterWeights);
+      XLM_CHECK(fs::exists(masters), FormatError,
+                "{}: missing; this checkpoint was written by a run without master weights (another --precision)",
+                masters);
+      precision_->load_masters(load_safetensors(masters).tensors, masters);
+    }
     epoch_ = state.at("epoch").get<int64_t>();
     n_total_iter_ = state.at("n_total_iter").get<int64_t>();
     n_backward_ = state.at("n_backward").get<int64_t>();

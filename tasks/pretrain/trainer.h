@@ -10,6 +10,9 @@
 // plus a decoder, both in one optimizer: CLM/MLM steps train the encoder,
 // then each iteration runs the auto-encoder, MT and back-translation steps
 // (XLM's order), and checkpoints and best saves are MT model directories.
+// Precision (--precision, XLM's --fp16/--amp): the models compute in the
+// mode's dtype and the optimizer updates PrecisionStep's master weights; model
+// directories are written in f32, checkpoints add the masters and the scaler.
 // On N ranks (docs/distributed.md) each rank trains on its shard of the data
 // with its own random streams, gradients are averaged over the ranks, and
 // only rank 0 writes the run folder; epochs count the sentences of all ranks.
@@ -27,6 +30,7 @@
 #include "tasks/pretrain/data_parallel.h"
 #include "tasks/pretrain/lm_evaluator.h"
 #include "tasks/pretrain/mt_evaluator.h"
+#include "tasks/pretrain/precision_step.h"
 #include "tasks/pretrain/pretrain_data.h"
 #include "tasks/pretrain/train_config.h"
 #include "tasks/run/checkpoint_store.h"
@@ -64,6 +68,9 @@ class Trainer {
   nn::TransformerModel* decoder() { return decoder_.get(); }  // nullptr with --encoder_only true
   int64_t epoch() const { return epoch_; }
   int64_t n_total_iter() const { return n_total_iter_; }
+  // Master weights, loss scaler and the guarded step (all ranks agree on a skip).
+  PrecisionStep& precision() { return *precision_; }
+  const nn::Optimizer& optimizer() const { return *optimizer_; }  // not with --zero1 true
   // Every trained tensor, by name ("encoder."/"decoder." prefixes with --encoder_only false).
   const nn::NamedTensors& trained_parameters() const { return trained_; }
   DataParallel& data_parallel() { return *dp_; }
@@ -106,6 +113,7 @@ class Trainer {
   std::unique_ptr<nn::TransformerModel> decoder_;  // only with --encoder_only false
   std::unique_ptr<DataParallel> dp_;       // the ranks (one without a launcher); before what uses it
   nn::NamedTensors trained_;
+  std::unique_ptr<PrecisionStep> precision_;  // before optimizer_: it owns the tensors the optimizer updates
   std::unique_ptr<nn::Optimizer> optimizer_;  // null with --zero1 true (DataParallel's Zero1Optimizer)
   std::unique_ptr<QuietStdout> quiet_;      // ranks other than 0 print nothing but errors
   std::unique_ptr<Tee> tee_;  // copies the console to RUN/train.log; before metrics_ so it outlives it

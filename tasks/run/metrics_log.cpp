@@ -22,13 +22,17 @@ namespace {
 
 // The train line's non-loss keys, in print order.
 const std::vector<std::string>& train_unit_keys() {
-  static const std::vector<std::string> keys = {"lr", "gnorm", "ms_per_step", "tokens_per_s", "mfu", "mem_mib"};
+  static const std::vector<std::string> keys = {"lr",          "gnorm",        "loss_scale", "overflows", "skipped_steps",
+                                                "ms_per_step", "tokens_per_s", "mfu",        "mem_mib"};
   return keys;
 }
 
 std::string format_unit_field(const std::string& key, double v) {
   if (key == "lr") return fmt::format("lr {:.2e}", v);
   if (key == "gnorm") return fmt::format("gnorm {:.3f}", v);
+  if (key == "loss_scale") return fmt::format("scale {:g}", v);
+  if (key == "overflows") return fmt::format("overflows {:.0f}", v);
+  if (key == "skipped_steps") return fmt::format("skipped {:.0f}", v);
   if (key == "ms_per_step") return fmt::format("{:.1f} ms/step", v);
   if (key == "tokens_per_s") return fmt::format("{:.0f} tok/s", v);
   if (key == "mfu") return fmt::format("mfu {:.1f}%", 100.0 * v);

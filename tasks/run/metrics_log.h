@@ -23,7 +23,8 @@ using Scalars = std::vector<std::pair<std::string, double>>;
 
 // Training line. Keys with a meaning of their own are printed last, in this order
 // and with these units (absent ones skipped):
-//   lr (%.2e), gnorm (%.3f), ms_per_step ("%.1f ms/step"), tokens_per_s ("%.0f tok/s"),
+//   lr (%.2e), gnorm (%.3f), loss_scale ("scale %g"), overflows and skipped_steps
+//   ("overflows N", "skipped N"; fp16 runs), ms_per_step ("%.1f ms/step"), tokens_per_s ("%.0f tok/s"),
 //   mfu (a fraction, printed "%.1f%%" of it), mem_mib ("%.0f MiB").
 // Every other key is a loss, printed first in the given order with 4 decimals:
 //   step 200 | mlm_en 5.4321 | clm_fr 6.1000 | lr 1.00e-04 | gnorm 1.234 | 85.2 ms/step | 24012 tok/s | mfu 0.0% | mem 812 MiB

@@ -14,7 +14,8 @@
 // data (StreamDataset's rank shards are the rows of the one-rank batch), and
 // ZeRO-1 against plain data parallelism. f32 on the CPU: the ranks' losses
 // and gradients are summed in another order than one process sums them, so
-// the parameters agree to a stated tolerance, not bit for bit.
+// the parameters agree to a stated tolerance, not bit for bit. Mixed
+// precision: an overflow on one rank skips the step on all of them.
 #include "core/communicator.h"
 #include "core/error.h"
 #include "pretrain_fixture.h"
@@ -188,6 +189,31 @@ void check_resume(const std::shared_ptr<Communicator>& comm, const std::string& 
   }
 }
 
+// Mixed precision in its CPU test mode (f32 model, f64 masters, dynamic loss
+// scaling): an overflow on the last rank alone makes every rank skip that
+// step and back off the scale, and the weights stay identical (the weight
+// hash runs after every update).
+void check_mixed_precision_skip(const std::shared_ptr<Communicator>& comm, const std::string& dump) {
+  auto config = tiny_clm(dump, "mixed", 2, 5, comm->world_size());
+  config.precision_test = "f32_f64";
+  config.init_loss_scale = 1024;
+  config.loss_scale_window = 3;
+  tasks::Trainer trainer(config, comm);
+  if (comm->rank() == comm->world_size() - 1) trainer.precision().inject_inf_at(2);
+  trainer.run();
+  const nn::LossScaler& scaler = trainer.precision().scaler();
+  expect(scaler.skipped_steps() == 1 && scaler.overflows() == 1,
+         fmt::format("skipped {} and overflows {}, want 1 and 1", scaler.skipped_steps(), scaler.overflows()));
+  expect(trainer.optimizer().n_updates() == 4, fmt::format("{} updates, want 4", trainer.optimizer().n_updates()));
+  expect(scaler.scale() == 1024, fmt::format("scale {}, want 1024 (halved, then doubled after 3 good steps)",
+                                             scaler.scale()));
+  try {
+    tasks::check_weights_agree(*comm, trainer.trained_parameters(), trainer.optimizer().n_updates());
+  } catch (const Error& e) {
+    expect(false, std::string("after a skipped step: ") + e.what());
+  }
+}
+
 void check_overlapped_all_reduce(Communicator& c) {
   const int r = c.rank(), w = c.world_size();
   Tensor a = Tensor::from_vector(std::vector<float>{static_cast<float>(r), 1.0f}, {2});
@@ -293,6 +319,7 @@ int main(int argc, char** argv) {
     check_equals_big_batch(comm, dump, "sgd,lr=0.5", 1e-6, 2);  // reduced on every 2nd backward only
     check_zero1(comm, dump);
     check_resume(comm, dump);
+    check_mixed_precision_skip(comm, dump);
     if (comm->world_size() > 1) check_training_divergence(comm, dump);
     comm->barrier();
     if (comm->rank() == 0) fs::remove_all(dump);

@@ -1,0 +1,104 @@
+// The optimizer step of `xlm train` in every precision mode, in one object so
+// that the trainer calls the same two functions (scale_loss before backward,
+// step after it) whether the run is fp32, bf16 or fp16. It owns what mixed
+// precision adds around the optimizer: the master weights (the optimizer is
+// built on optimizer_params(), which are the masters when there are any), the
+// loss scaler, and the guarded order
+//
+//   grads to master -> unscale + finite check -> agree_all_ranks(local answer)
+//   -> scaler.update(agreed) -> [finite: clip each group, optimizer.step(),
+//   masters to model] -> zero every gradient
+//
+// so that a skipped step leaves parameters, moments, step counts and the
+// learning rate untouched (nn/guarded_step.h states the same contract for one
+// rank; this is its multi-rank form). Data parallelism plugs in at two seams:
+// the model gradients must be complete (reduced across ranks) before step(),
+// and agree_all_ranks combines the ranks' finite answers (a logical and over
+// all ranks; the identity on one rank) so that all ranks skip together.
+// In fp32 nothing is copied or scaled and step() is clip + step, bit for bit
+// what the trainer did before mixed precision existed.
+#pragma once
+
+#include "nn/loss_scaler.h"
+#include "nn/master_weights.h"
+#include "nn/optimizer.h"
+#include "nn/precision_mode.h"
+#include "nn/transformer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace xlm::tasks {
+
+struct PrecisionStepResult {
+  bool stepped = false;  // false: non-finite gradients on some rank, the step was skipped
+  double grad_norm = 0;  // joint norm of the groups' norms before clipping (0 when skipped)
+};
+
+class PrecisionStep {
+ public:
+  // All ranks' answer from this rank's "my gradients are finite".
+  using Agreement = std::function<bool(bool)>;
+
+  // groups: the model parameters, one group per model (each group is clipped
+  // on its own, as XLM's optimize() clips each model), names unique across
+  // groups, dtype mode.compute_dtype. agree_all_ranks empty = one rank.
+  // The environment variable XLM_TEST_INJECT_INF_AT_STEP=N calls
+  // inject_inf_at(N) (a test hook; ConfigError when loss scaling is off).
+  PrecisionStep(const nn::PrecisionMode& mode, const nn::LossScaleOptions& scaling,
+                std::vector<nn::NamedTensors> groups, Agreement agree_all_ranks = {});
+
+  // The tensors the optimizer updates: the masters, or the model parameters in fp32.
+  const nn::NamedTensors& optimizer_params() const;
+  bool has_master_weights() const { return masters_ != nullptr; }
+  const nn::PrecisionMode& mode() const { return mode_; }
+  const nn::LossScaler& scaler() const { return scaler_; }
+  void set_agreement(Agreement agree_all_ranks);
+
+  // loss * S before backward (the loss itself when scaling is off).
+  Tensor scale_loss(const Tensor& loss) const;
+  // After backward (gradients complete): the guarded order of the header.
+  // Every gradient (model and master) is dropped afterwards, stepped or not.
+  PrecisionStepResult step(nn::Optimizer& optimizer, double clip_norm);
+
+  // Test hook: the attempt numbered `attempt` (1-based: n_updates + skipped
+  // steps + 1, so it survives a resume) sees an inf gradient on this rank.
+  void inject_inf_at(int64_t attempt);
+
+  // Checkpoints: the scaler's state (nn::LossScaler::state_json) ...
+  nlohmann::json state_json() const { return scaler_.state_json(); }
+  void load_state(const nlohmann::json& j) { scaler_.load_state(j); }
+  // ... and the masters by name. load_masters copies `tensors` (any device,
+  // the masters' dtype) into the masters, then rounds them into the model;
+  // FormatError naming `source` and the missing or mis-shaped entry.
+  void load_masters(const std::map<std::string, Tensor>& tensors, const std::string& source);
+  // masters = cast(model), after model weights were loaded from a file.
+  void refresh_masters_from_model();
+
+  // For model directories, which hold f32 so that they load anywhere: an f32
+  // copy of `model` whose parameters are the masters named prefix + name, or
+  // nullptr when `model` is already f32 (its weights are what to save).
+  std::unique_ptr<nn::TransformerModel> fp32_model(const nn::TransformerModel& model,
+                                                   const std::string& prefix) const;
+
+ private:
+  void inject_inf(const nn::NamedTensors& params) const;
+  void zero_grads() const;
+
+  nn::PrecisionMode mode_;
+  nn::LossScaler scaler_;
+  nn::NamedTensors model_params_;             // all groups, in order
+  std::unique_ptr<nn::MasterWeights> masters_;  // when mode_.master_weights
+  std::vector<nn::NamedTensors> clip_groups_;  // optimizer_params() split as the groups
+  Agreement agree_;
+  std::optional<int64_t> inject_at_;
+};
+
+}  // namespace xlm::tasks
