@@ -14,7 +14,7 @@
 // (B, H, Tq, Tk) weight tensor, so a caller advances offset by B*H*Tq*Tk.
 // attention_backward (D_i = rowsum(dO_i * O_i), dS = P * (dP - D)):
 //   grad_q = dS k / sqrt(D), grad_k = dS^T q / sqrt(D), grad_v = P_dropped^T dO.
-// CPU: f32, f64 (sums in double). CUDA: f32, bf16, f16 (fp32 softmax and
+// CPU: f32 (f32 GEMMs, softmax statistics in double), f64 (f64 throughout). CUDA: f32, bf16, f16 (fp32 softmax and
 // accumulation; tensor cores for bf16/f16 at D = 64 and 128; D <= 256).
 #pragma once
 

@@ -1,0 +1,395 @@
+// xlm_kernel_bench: times our kernels on one GPU against two ceilings
+// measured in the same run (a large device-to-device copy and a large cuBLAS
+// bf16 GEMM) and against the baselines that matter for each kernel (the
+// unfused attention composition, a plain copy of the same bytes).
+// Rows go through the ops' public fronts, the way the model calls them, so
+// what is timed includes the front's checks and its stream-ordered
+// allocation. Each row family is one small add_*_rows function listed in
+// kRowFamilies; a case allocates its inputs only when it runs, so the whole
+// table fits in memory one case at a time. docs/kernels.md says how to run it.
+#include "benchmarks/kernels/bench_cuda.h"
+#include "benchmarks/kernels/bench_math.h"
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "core/tensor.h"
+#include "kernels/attention/attention.h"
+#include "kernels/cross_entropy/cross_entropy.h"
+#include "kernels/gelu/gelu.h"
+#include "kernels/layer_norm/layer_norm.h"
+#include "kernels/masked_softmax/masked_softmax.h"
+#include "kernels/matmul/matmul.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <exception>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace xlm::bench {
+namespace {
+
+const Device kGpu = Device::cuda(0);
+
+// One row to time: `make(sets)` allocates `sets` input sets and returns the
+// closure that runs set i.
+struct Case {
+  std::string kernel;
+  std::string impl;
+  std::string shape;
+  DType dtype = DType::bf16;
+  double bytes = 0;
+  double flops = 0;
+  std::function<std::function<void(int)>(int)> make;
+};
+using Cases = std::vector<Case>;
+
+Tensor random_tensor(const Shape& shape, DType dtype, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
+  Tensor t = Tensor::empty(shape, dtype, kGpu);
+  fill_uniform(t, seed, lo, hi);
+  return t;
+}
+
+std::vector<Tensor> random_sets(int sets, const Shape& shape, DType dtype, uint64_t seed) {
+  std::vector<Tensor> out;
+  for (int s = 0; s < sets; ++s) out.push_back(random_tensor(shape, dtype, seed * 1000 + static_cast<uint64_t>(s)));
+  return out;
+}
+
+// The plain copy of the same bytes a bandwidth-bound row moves: bytes / 2
+// read and bytes / 2 written.
+Case copy_case(const std::string& kernel, const std::string& shape, DType dtype, double bytes) {
+  Case c{kernel, "copy", shape, dtype, bytes, 0, nullptr};
+  const auto half = static_cast<int64_t>(bytes / 2);
+  c.make = [half](int sets) -> std::function<void(int)> {
+    std::vector<Tensor> src;
+    for (int s = 0; s < sets; ++s) src.push_back(Tensor::zeros({half}, DType::u8, kGpu));
+    Tensor dst = Tensor::empty({half}, DType::u8, kGpu);
+    return [src, dst, half](int s) { device_copy(dst.data_ptr(), src[s].data_ptr(), static_cast<size_t>(half)); };
+  };
+  return c;
+}
+
+// ---- attention: ours (the fused attention op), the unfused composition, cuDNN
+void add_attention_rows(Cases& out, DType dt, const BenchOptions& o) {
+  for (const AttentionShape& sh : attention_shapes()) {
+    if (o.quick && sh.seq != 256) continue;
+    const Shape btdh{sh.batch, sh.seq, sh.heads, sh.head_dim};   // (B, T, H, D)
+    const Shape bhtd{sh.batch, sh.heads, sh.seq, sh.head_dim};   // (B, H, T, D)
+    const double fwd = attention_forward_flops(sh.batch, sh.heads, sh.seq, sh.seq, sh.head_dim, sh.causal);
+    const double bwd = attention_backward_flops(sh.batch, sh.heads, sh.seq, sh.seq, sh.head_dim, sh.causal);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(sh.head_dim));
+    const bool causal = sh.causal;
+
+    // The unfused composition on (B, H, T, D): matmul, masked_softmax, matmul.
+    auto unfused = [causal, scale](const Tensor& q, const Tensor& k, const Tensor& v) {
+      Tensor scores = matmul(q, k, false, true);                        // (B, H, T, T)
+      Tensor weights = masked_softmax(scores, Tensor(), causal, scale);  // (B, H, T, T)
+      return matmul(weights, v);                                        // (B, H, T, D)
+    };
+    auto forward_case = [&](const std::string& impl, const Shape& shape, auto fn) {
+      Case c{"attention_fwd", impl, sh.label(), dt, 0, fwd, nullptr};
+      c.make = [shape, dt, fn](int sets) -> std::function<void(int)> {
+        auto q = random_sets(sets, shape, dt, 1), k = random_sets(sets, shape, dt, 2), v = random_sets(sets, shape, dt, 3);
+        return [q, k, v, fn](int s) {
+          autograd::NoGradGuard no_grad;
+          fn(q[s], k[s], v[s]);
+        };
+      };
+      return c;
+    };
+    auto training_case = [&](const std::string& impl, const Shape& shape, auto fn) {
+      Case c{"attention_fwdbwd", impl, sh.label(), dt, 0, fwd + bwd, nullptr};
+      c.make = [shape, dt, fn](int sets) -> std::function<void(int)> {
+        auto q = random_sets(sets, shape, dt, 1), k = random_sets(sets, shape, dt, 2), v = random_sets(sets, shape, dt, 3);
+        for (int s = 0; s < sets; ++s) {
+          q[s].set_requires_grad(true);
+          k[s].set_requires_grad(true);
+          v[s].set_requires_grad(true);
+        }
+        Tensor grad = random_tensor(shape, dt, 4);
+        return [q, k, v, grad, fn](int s) mutable {
+          fn(q[s], k[s], v[s]).backward(grad);
+          q[s].zero_grad();
+          k[s].zero_grad();
+          v[s].zero_grad();
+        };
+      };
+      return c;
+    };
+    AttentionOptions opts;
+    opts.causal = causal;
+    auto ours = [opts](const Tensor& q, const Tensor& k, const Tensor& v) {
+      return attention(q, k, v, Tensor(), opts);
+    };
+    // The fused op's forward and backward fronts called directly, as its
+    // autograd node does, so no leaf-gradient accumulation is timed with it.
+    Case ours_training{"attention_fwdbwd", "xlm", sh.label(), dt, 0, fwd + bwd, nullptr};
+    ours_training.make = [btdh, dt, opts](int sets) -> std::function<void(int)> {
+      auto q = random_sets(sets, btdh, dt, 1), k = random_sets(sets, btdh, dt, 2), v = random_sets(sets, btdh, dt, 3);
+      Tensor grad = random_tensor(btdh, dt, 4);
+      return [q, k, v, grad, opts](int s) {
+        autograd::NoGradGuard no_grad;
+        AttentionResult r = attention_with_logsumexp(q[s], k[s], v[s], Tensor(), opts);
+        attention_backward(q[s], k[s], v[s], r.out, r.logsumexp, grad, Tensor(), opts);
+      };
+    };
+    out.push_back(forward_case("xlm", btdh, ours));
+    out.push_back(forward_case("xlm_unfused", bhtd, unfused));
+    out.push_back(ours_training);
+    out.push_back(training_case("xlm_unfused", bhtd, unfused));
+  }
+}
+
+// ---- layer norm at XLM's hidden size
+void add_layer_norm_rows(Cases& out, DType dt, const BenchOptions&) {
+  const RowShape sh{kTokens, kHidden};
+  const int64_t e = static_cast<int64_t>(dtype_size(dt));
+  const double fwd_bytes = layer_norm_forward_bytes(sh.rows, sh.cols, e);
+  const double bwd_bytes = layer_norm_backward_bytes(sh.rows, sh.cols, e);
+  Case f{"layer_norm_fwd", "xlm", sh.label(), dt, fwd_bytes, 0, nullptr};
+  f.make = [sh, dt](int sets) -> std::function<void(int)> {
+    auto x = random_sets(sets, {sh.rows, sh.cols}, dt, 10);
+    Tensor gamma = random_tensor({sh.cols}, dt, 11, 0.5f, 1.5f), beta = random_tensor({sh.cols}, dt, 12);
+    return [x, gamma, beta](int s) {
+      autograd::NoGradGuard no_grad;
+      layer_norm(x[s], gamma, beta, 1e-12);
+    };
+  };
+  Case b{"layer_norm_bwd", "xlm", sh.label(), dt, bwd_bytes, 0, nullptr};
+  b.make = [sh, dt](int sets) -> std::function<void(int)> {
+    auto x = random_sets(sets, {sh.rows, sh.cols}, dt, 10), gy = random_sets(sets, {sh.rows, sh.cols}, dt, 13);
+    Tensor gamma = random_tensor({sh.cols}, dt, 11, 0.5f, 1.5f), beta = random_tensor({sh.cols}, dt, 12);
+    std::vector<Tensor> mean, rstd;
+    for (int s = 0; s < sets; ++s) {
+      Tensor y = Tensor::empty({sh.rows, sh.cols}, dt, kGpu);
+      mean.push_back(Tensor::empty({sh.rows}, layer_norm_stats_dtype(dt), kGpu));
+      rstd.push_back(Tensor::empty({sh.rows}, layer_norm_stats_dtype(dt), kGpu));
+      layer_norm_forward_cuda(x[s], gamma, beta, 1e-12, y, mean[s], rstd[s]);
+    }
+    return [x, gy, gamma, mean, rstd](int s) { layer_norm_backward(x[s], gamma, mean[s], rstd[s], gy[s]); };
+  };
+  out.push_back(f);
+  out.push_back(copy_case("layer_norm_fwd", sh.label(), dt, fwd_bytes));
+  out.push_back(b);
+  out.push_back(copy_case("layer_norm_bwd", sh.label(), dt, bwd_bytes));
+}
+
+// ---- GELU on the FFN's hidden activations (4 x hidden)
+void add_gelu_rows(Cases& out, DType dt, const BenchOptions&) {
+  const RowShape sh{kTokens, 4 * kHidden};
+  const int64_t e = static_cast<int64_t>(dtype_size(dt));
+  const int64_t n = sh.rows * sh.cols;
+  Case f{"gelu_fwd", "xlm", sh.label(), dt, gelu_forward_bytes(n, e), 0, nullptr};
+  f.make = [sh, dt](int sets) -> std::function<void(int)> {
+    auto x = random_sets(sets, {sh.rows, sh.cols}, dt, 20);
+    return [x](int s) {
+      autograd::NoGradGuard no_grad;
+      gelu(x[s]);
+    };
+  };
+  Case b{"gelu_bwd", "xlm", sh.label(), dt, gelu_backward_bytes(n, e), 0, nullptr};
+  b.make = [sh, dt](int sets) -> std::function<void(int)> {
+    auto x = random_sets(sets, {sh.rows, sh.cols}, dt, 20), gy = random_sets(sets, {sh.rows, sh.cols}, dt, 21);
+    return [x, gy](int s) { gelu_backward(x[s], gy[s]); };
+  };
+  out.push_back(f);
+  out.push_back(copy_case("gelu_fwd", sh.label(), dt, f.bytes));
+  out.push_back(b);
+  out.push_back(copy_case("gelu_bwd", sh.label(), dt, b.bytes));
+}
+
+// ---- masked softmax on attention scores (B, H, T, T), 16 heads
+void add_masked_softmax_rows(Cases& out, DType dt, const BenchOptions& o) {
+  const int64_t e = static_cast<int64_t>(dtype_size(dt));
+  for (int64_t seq : {256, 1024}) {
+    if (o.quick && seq != 256) continue;
+    const int64_t batch = kTokens / seq, heads = 16;
+    const Shape shape{batch, heads, seq, seq};  // (B, H, T, T)
+    const std::string label = fmt::format("B={} H={} T={}", batch, heads, seq);
+    const int64_t rows = batch * heads * seq;
+    const double scale = 0.125;
+    Case f{"masked_softmax_fwd", "xlm", label, dt, masked_softmax_forward_bytes(rows, seq, e), 0, nullptr};
+    f.make = [shape, dt, scale](int sets) -> std::function<void(int)> {
+      auto x = random_sets(sets, shape, dt, 30);
+      return [x, scale](int s) {
+        autograd::NoGradGuard no_grad;
+        masked_softmax(x[s], Tensor(), false, scale);
+      };
+    };
+    Case b{"masked_softmax_bwd", "xlm", label, dt, masked_softmax_backward_bytes(rows, seq, e), 0, nullptr};
+    b.make = [shape, dt, scale](int sets) -> std::function<void(int)> {
+      std::vector<Tensor> y, gy = random_sets(sets, shape, dt, 31);
+      for (int s = 0; s < sets; ++s) {
+        autograd::NoGradGuard no_grad;
+        y.push_back(masked_softmax(random_tensor(shape, dt, 32 + static_cast<uint64_t>(s)), Tensor(), false, scale));
+      }
+      return [y, gy, scale](int s) { masked_softmax_backward(y[s], gy[s], scale); };
+    };
+    out.push_back(f);
+    out.push_back(copy_case(f.kernel, label, dt, f.bytes));
+    out.push_back(b);
+    out.push_back(copy_case(b.kernel, label, dt, b.bytes));
+  }
+}
+
+// ---- cross-entropy over a 64k vocabulary for every token of a batch
+void add_cross_entropy_rows(Cases& out, DType dt, const BenchOptions&) {
+  const RowShape sh{kTokens, kVocab};
+  const int64_t e = static_cast<int64_t>(dtype_size(dt));
+  Case f{"cross_entropy_fwd", "xlm", sh.label(), dt, cross_entropy_forward_bytes(sh.rows, sh.cols, e), 0, nullptr};
+  f.make = [sh, dt](int sets) -> std::function<void(int)> {
+    auto logits = random_sets(sets, {sh.rows, sh.cols}, dt, 40);
+    Tensor targets = Tensor::empty({sh.rows}, DType::i64, kGpu);
+    fill_indices(targets, 41, sh.cols);
+    return [logits, targets](int s) {
+      autograd::NoGradGuard no_grad;
+      cross_entropy(logits[s], targets);
+    };
+  };
+  Case b{"cross_entropy_bwd", "xlm", sh.label(), dt, cross_entropy_backward_bytes(sh.rows, sh.cols, e), 0, nullptr};
+  b.make = [sh, dt](int sets) -> std::function<void(int)> {
+    auto logits = random_sets(sets, {sh.rows, sh.cols}, dt, 40);
+    Tensor targets = Tensor::empty({sh.rows}, DType::i64, kGpu);
+    fill_indices(targets, 41, sh.cols);
+    const DType loss_dtype = cross_entropy_loss_dtype(dt);
+    std::vector<Tensor> lse;
+    for (int s = 0; s < sets; ++s) {
+      Tensor loss = Tensor::empty({}, loss_dtype, kGpu);
+      lse.push_back(Tensor::empty({sh.rows}, loss_dtype, kGpu));
+      cross_entropy_forward_cuda(logits[s], targets, -100, sh.rows, loss, lse[s]);
+    }
+    Tensor grad_loss = Tensor::full({}, 1.0, loss_dtype, kGpu);
+    const int64_t rows = sh.rows;
+    return [logits, targets, lse, grad_loss, rows](int s) {
+      cross_entropy_backward(logits[s], targets, lse[s], grad_loss, -100, rows);
+    };
+  };
+  out.push_back(f);
+  out.push_back(copy_case(f.kernel, sh.label(), dt, f.bytes));
+  out.push_back(b);
+  out.push_back(copy_case(b.kernel, sh.label(), dt, b.bytes));
+}
+
+using RowFamily = void (*)(Cases&, DType, const BenchOptions&);
+// Adding a kernel to the benchmark: one add_*_rows function and one line here.
+const RowFamily kRowFamilies[] = {
+    add_attention_rows, add_layer_norm_rows, add_gelu_rows, add_masked_softmax_rows, add_cross_entropy_rows,
+};
+
+// ---- ceilings
+constexpr int64_t kCopyBytes = int64_t{1} << 30;  // 1 GiB copied (2 GiB moved)
+constexpr int64_t kGemmSize = 8192;               // (8192 x 8192) x (8192 x 8192)
+
+Ceilings measure_ceilings(Timer& timer, const BenchOptions& o, std::vector<BenchRow>& rows) {
+  Ceilings c;
+  {
+    Tensor src = Tensor::zeros({kCopyBytes}, DType::u8, kGpu), dst = Tensor::empty({kCopyBytes}, DType::u8, kGpu);
+    BenchRow r{"copy_ceiling", "cuda_memcpy", fmt::format("{} MiB", kCopyBytes >> 20), "u8",
+               copy_bytes(kCopyBytes), 0, {}};
+    r.stats = summarize(timer.time(
+        [&](int) { device_copy(dst.data_ptr(), src.data_ptr(), static_cast<size_t>(kCopyBytes)); }, o.warmup,
+        o.runs, 1));
+    c.copy_gbps = achieved_gbps(r);
+    rows.push_back(r);
+  }
+  {
+    const int64_t n = kGemmSize;
+    Tensor a = random_tensor({n * n}, DType::bf16, 90), b = random_tensor({n * n}, DType::bf16, 91);
+    Tensor out = Tensor::empty({n * n}, DType::bf16, kGpu);
+    BenchRow r{"gemm_ceiling", "cublas", fmt::format("M=N=K={}", n), "bf16", 0, gemm_flops(n, n, n), {}};
+    r.stats = summarize(timer.time([&](int) { gemm_bf16(a, b, out, n, n, n); }, o.warmup, o.runs, 1));
+    c.gemm_tflops = achieved_tflops(r);
+    rows.push_back(r);
+  }
+  return c;
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+int run_bench(const BenchOptions& o) {
+  Cases cases;
+  for (DType dt : o.dtypes)
+    for (RowFamily family : kRowFamilies) family(cases, dt, o);
+  Cases kept;
+  for (Case& c : cases)
+    if (matches_filter(c.kernel, o.filter)) kept.push_back(std::move(c));
+  if (o.list) {
+    for (const Case& c : kept) fmt::print("{} {} {} {}\n", c.kernel, c.impl, c.shape, dtype_name(c.dtype));
+    return 0;
+  }
+  XLM_CHECK(cuda_available(), DeviceError, "xlm_kernel_bench: no CUDA device is visible");
+
+  const DeviceInfo info = device_info();
+  Timer timer;
+  fmt::print("device: {} (sm {}), L2 {} MiB, flush {} MiB, warm-up {}, runs {}, input sets {}\n", info.name,
+             info.compute_capability, info.l2_bytes >> 20, timer.flush_bytes() >> 20, o.warmup, o.runs, o.sets);
+  std::vector<BenchRow> rows;
+  std::vector<SkippedRow> skipped;
+  const Ceilings ceilings = measure_ceilings(timer, o, rows);
+  fmt::print("ceilings: copy {:.0f} GB/s, cuBLAS bf16 GEMM {:.1f} TFLOP/s\n\n{}\n", ceilings.copy_gbps,
+             ceilings.gemm_tflops, table_header());
+  for (const BenchRow& r : rows) fmt::print("{}\n", row_text(r, ceilings));
+
+  const std::string cudnn_reason = cudnn_attention_unavailable();
+  if (!cudnn_reason.empty() && matches_filter("attention_fwd", o.filter)) {
+    skipped.push_back({"attention_fwd/attention_fwdbwd", "cudnn", "all", "all", cudnn_reason});
+    fmt::print("skipped: cudnn attention rows: {}\n", cudnn_reason);
+  }
+
+  for (const Case& c : kept) {
+    BenchRow row{c.kernel, c.impl, c.shape, dtype_name(c.dtype), c.bytes, c.flops, {}};
+    try {
+      std::function<void(int)> run = c.make(o.sets);
+      row.stats = summarize(timer.time(run, o.warmup, o.runs, o.sets));
+      rows.push_back(row);
+      fmt::print("{}\n", row_text(row, ceilings));
+    } catch (const std::exception& e) {
+      // One case failing (an unsupported dtype, memory) must not lose the rest of the table.
+      skipped.push_back({c.kernel, c.impl, c.shape, row.dtype, e.what()});
+      fmt::print("skipped: {} {} {} {}: {}\n", c.kernel, c.impl, c.shape, row.dtype, e.what());
+    }
+    std::fflush(stdout);
+  }
+
+  if (!o.json_path.empty()) {
+    ReportMeta meta{info.name, info.compute_capability, info.l2_bytes, timer.flush_bytes(),
+                    o.commit,  o.command,               utc_now(),     o};
+    std::ofstream f(o.json_path);
+    XLM_CHECK(f.good(), FormatError, "--json: cannot write {}", o.json_path);
+    f << report_json(meta, ceilings, rows, skipped).dump(2) << "\n";
+    XLM_CHECK(f.good(), FormatError, "--json: writing {} failed", o.json_path);
+    fmt::print("\nwrote {}\n", o.json_path);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace xlm::bench
+
+int main(int argc, char** argv) {
+  try {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    for (const std::string& a : args) {
+      if (a == "--help" || a == "-h") {
+        std::cout << xlm::bench::bench_usage();
+        return 0;
+      }
+    }
+    return xlm::bench::run_bench(xlm::bench::parse_bench_args(args));
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
