@@ -26,6 +26,35 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
   XLM_CALL_BACKEND(param.device(), adam_update, param, grad, exp_avg, exp_avg_sq, args);
 }
 
+void adam_update_multi(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                       const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
+                       const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out) {
+  const char* op = "adam_update_multi";
+  const size_t n = params.size();
+  XLM_CHECK(grads.size() == n && exp_avg.size() == n && exp_avg_sq.size() == n, ShapeError,
+            "{}: {} params but {} grads, {} exp_avg and {} exp_avg_sq", op, n, grads.size(), exp_avg.size(),
+            exp_avg_sq.size());
+  XLM_CHECK(copy_out.empty() || copy_out.size() == n, ShapeError, "{}: {} params but {} copy_out tensors", op, n,
+            copy_out.size());
+  if (n == 0) return;
+  for (size_t i = 0; i < n; ++i) {
+    check_defined(params[i], op, "params");
+    check_floating(params[i], op, "params");
+    check_same_dtype(params[0], params[i], op);
+    check_same_device(params[0], params[i], op);
+    check_like(params[i], grads[i], op, "grads");
+    check_like(params[i], exp_avg[i], op, "exp_avg");
+    check_like(params[i], exp_avg_sq[i], op, "exp_avg_sq");
+    if (copy_out.empty()) continue;
+    check_defined(copy_out[i], op, "copy_out");
+    check_floating(copy_out[i], op, "copy_out");
+    check_shape(copy_out[i], params[i].shape(), op, "copy_out");
+    check_same_device(params[i], copy_out[i], op);
+    check_same_dtype(copy_out[0], copy_out[i], op);
+  }
+  XLM_CALL_BACKEND(params[0].device(), adam_update_multi, params, grads, exp_avg, exp_avg_sq, args, copy_out);
+}
+
 void sgd_update(const Tensor& param, const Tensor& grad, double lr, double weight_decay) {
   check_defined(param, "sgd_update", "param");
   check_floating(param, "sgd_update", "param");

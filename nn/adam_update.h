@@ -17,6 +17,8 @@
 
 #include "core/tensor.h"
 
+#include <vector>
+
 namespace xlm::nn {
 
 struct AdamUpdateArgs {
@@ -32,11 +34,29 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                  const AdamUpdateArgs& args);
 void sgd_update(const Tensor& param, const Tensor& grad, double lr, double weight_decay);
 
+// adam_update on every i of four equally long lists, with the same args (so
+// the same step count t), in one pass: on CUDA a few launches over a table of
+// tensor pointers and chunks (apex's multi_tensor_apply) instead of one launch
+// per tensor. Optional copy_out (empty, or one tensor per param, same shape
+// and device, all of one floating dtype): copy_out[i] = param[i] rounded to
+// nearest even after the update (fp32 master -> bf16/f16 model weights).
+// Every argument is checked before anything is updated.
+void adam_update_multi(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                       const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
+                       const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out = {});
+
 // Backend twins (arguments already checked by the fronts).
 void adam_update_cpu(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                      const AdamUpdateArgs& args);
 void adam_update_cuda(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                       const AdamUpdateArgs& args);
+// The CPU twin loops over adam_update_cpu (the specification) and cast_forward_cpu.
+void adam_update_multi_cpu(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                           const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
+                           const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out);
+void adam_update_multi_cuda(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                            const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
+                            const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out);
 void sgd_update_cpu(const Tensor& param, const Tensor& grad, double lr, double weight_decay);
 void sgd_update_cuda(const Tensor& param, const Tensor& grad, double lr, double weight_decay);
 

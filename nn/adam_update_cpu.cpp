@@ -3,6 +3,7 @@
 // (moments first, then decay, then the step) so float rounding matches it
 // operation for operation where PyTorch's CPU kernels do the same.
 #include "core/dispatch.h"
+#include "kernels/cast/cast.h"
 #include "nn/adam_update.h"
 
 #include <cmath>
@@ -32,6 +33,21 @@ void adam_update_cpu(const Tensor& param, const Tensor& grad, const Tensor& exp_
       p[i] = p[i] - step * (m[i] / denom);
     }
   });
+}
+
+void adam_update_multi_cpu(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                           const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
+                           const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (params[i].numel() == 0) continue;
+    adam_update_cpu(params[i], grads[i], exp_avg[i], exp_avg_sq[i], args);
+    if (copy_out.empty()) continue;
+    Tensor out = copy_out[i];
+    if (out.dtype() == params[i].dtype())
+      copy_bytes(out.data_ptr(), out.device(), params[i].data_ptr(), params[i].device(), out.nbytes());
+    else
+      cast_forward_cpu(params[i], out);
+  }
 }
 
 void sgd_update_cpu(const Tensor& param, const Tensor& grad, double lr, double weight_decay) {

@@ -20,6 +20,15 @@ Tensor apply_dropout(const Tensor& x, double p, const DropoutContext& ctx) {
   return dropout(x, p, ctx.stream->seed(), offset);
 }
 
+ResidualDropout residual_dropout(double p, int64_t numel, const DropoutContext& ctx) {
+  ResidualDropout d;
+  if (!active(p, ctx)) return d;
+  d.p = p;
+  d.seed = ctx.stream->seed();
+  d.offset = ctx.stream->take(static_cast<uint64_t>(numel));
+  return d;
+}
+
 AttentionOptions attention_dropout_options(bool causal, double p, int64_t batch, int64_t heads, int64_t q_len,
                                            int64_t k_len, const DropoutContext& ctx) {
   AttentionOptions options;

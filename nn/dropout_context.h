@@ -6,6 +6,7 @@
 
 #include "core/tensor.h"
 #include "kernels/attention/attention.h"
+#include "kernels/residual_layer_norm/residual_layer_norm.h"
 #include "nn/philox_stream.h"
 
 namespace xlm::nn {
@@ -17,6 +18,11 @@ struct DropoutContext {
 
 // x with inverted dropout p applied (a fresh mask of x.numel() draws), or x itself.
 Tensor apply_dropout(const Tensor& x, double p, const DropoutContext& ctx);
+
+// The dropout a fused op applies to a tensor of `numel` elements: reserves
+// numel draws exactly as apply_dropout would (so masks and the stream's
+// offset match the unfused path), or p = 0 when dropout is inactive.
+ResidualDropout residual_dropout(double p, int64_t numel, const DropoutContext& ctx);
 
 // Attention options for dropout p on a (B, H, Tq, Tk) weight tensor: reserves
 // B*H*Tq*Tk draws (what kernels/attention uses per call) when dropout is active.

@@ -1,4 +1,5 @@
-// LayerNorm module over the fused layer_norm op.
+// LayerNorm module over the layer_norm op, and over residual_layer_norm for
+// the post-LN blocks that add a (dropped-out) residual first.
 #include "nn/layer_norm_layer.h"
 
 #include "kernels/layer_norm/layer_norm.h"
@@ -16,6 +17,10 @@ LayerNormLayer LayerNormLayer::create(int64_t dim, double eps, DType dtype, Devi
 }
 
 Tensor LayerNormLayer::forward(const Tensor& x) const { return layer_norm(x, weight, bias, eps); }
+
+Tensor LayerNormLayer::forward_residual(const Tensor& x, const Tensor& f, const ResidualDropout& dropout) const {
+  return residual_layer_norm(x, f, weight, bias, eps, dropout);
+}
 
 void LayerNormLayer::collect(const std::string& name, NamedTensors& out) const {
   out.emplace_back(name + ".weight", weight);

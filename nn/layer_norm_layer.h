@@ -2,6 +2,7 @@
 // (XLM uses 1e-12 everywhere).
 #pragma once
 
+#include "kernels/residual_layer_norm/residual_layer_norm.h"
 #include "nn/named_tensors.h"
 
 #include <cstdint>
@@ -16,6 +17,8 @@ struct LayerNormLayer {
 
   static LayerNormLayer create(int64_t dim, double eps, DType dtype, Device device);
   Tensor forward(const Tensor& x) const;  // (..., C) -> (..., C)
+  // LN(x + dropout(f)) as one fused op (kernels/residual_layer_norm).
+  Tensor forward_residual(const Tensor& x, const Tensor& f, const ResidualDropout& dropout) const;
   void collect(const std::string& name, NamedTensors& out) const;
 };
 

@@ -25,6 +25,8 @@ Tensor Linear::forward(const Tensor& x) const {
   return add(matmul(x, weight, false, true), bias);  // (..., out)
 }
 
+Tensor Linear::forward_no_bias(const Tensor& x) const { return matmul(x, weight, false, true); }
+
 void Linear::collect(const std::string& name, NamedTensors& out) const {
   out.emplace_back(name + ".weight", weight);
   out.emplace_back(name + ".bias", bias);

@@ -18,6 +18,8 @@ struct Linear {
   static Linear create(const std::string& name, int64_t in_features, int64_t out_features, uint64_t seed, DType dtype,
                        Device device);
   Tensor forward(const Tensor& x) const;  // (..., in) -> (..., out)
+  // x W^T alone, for callers that fuse the bias add into their next op (bias_gelu).
+  Tensor forward_no_bias(const Tensor& x) const;  // (..., in) -> (..., out)
   void collect(const std::string& name, NamedTensors& out) const;  // name.weight, name.bias
 };
 

@@ -1,15 +1,18 @@
 // Optimizer: the bookkeeping around the fused update kernels (adam_update.h).
 // Bias correction and the step size are computed per parameter in double, in
 // XLM's order (step_size = lr * sqrt(1 - beta2^t) / (1 - beta1^t)), then handed
-// to one kernel launch per tensor. Every check runs before any parameter is
+// to adam_update_multi, one call per group of parameters sharing a step count
+// (and device and dtype), so a CUDA step is a few launches, not one per tensor. Every check runs before any parameter is
 // touched, so a bad gradient never leaves half an update behind.
 #include "nn/optimizer.h"
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "kernels/backend.h"
 #include "kernels/cast/cast.h"
 #include "nn/adam_update.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -29,6 +32,16 @@ Tensor copy_like(const Tensor& src, const Tensor& like) {
   t = t.to(like.device());
   if (t.same_data(src)) t = t.clone();
   return t.detach();
+}
+
+// dst <- cast(src) in place (dst preallocated like src, any floating dtype).
+void cast_into(const Tensor& src, const Tensor& dst) {
+  if (src.dtype() == dst.dtype()) {
+    copy_bytes(dst.data_ptr(), dst.device(), src.data_ptr(), src.device(), src.nbytes());
+    return;
+  }
+  Tensor out = dst;
+  XLM_CALL_BACKEND(src.device(), cast_forward, src, out);
 }
 
 int64_t json_count(const nlohmann::json& j, const std::string& key, const std::string& where) {
@@ -72,28 +85,76 @@ void Optimizer::step() {
   }
   lr_ = schedule_.lr_at(n_updates_);
   const auto& v = spec_.values;
+  if (!is_adam()) {
+    for (size_t i = 0; i < params_.size(); ++i) {
+      const Tensor& p = params_[i].second;
+      if (!p.grad().defined()) continue;
+      sgd_update(p, p.grad(), lr_, v.at("weight_decay"));
+      if (!copy_out_.empty()) cast_into(p, copy_out_[i]);
+    }
+    ++n_updates_;
+    return;
+  }
+  // One multi-tensor update per (step count, device, dtype): usually a single group.
+  struct Group {
+    int64_t t;
+    Device device;
+    DType dtype;
+    std::vector<Tensor> params, grads, m, v, out;
+    std::vector<size_t> index;
+  };
+  std::vector<Group> groups;
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor& p = params_[i].second;
-    const Tensor g = p.grad();
-    if (!g.defined()) continue;
-    if (!is_adam()) {
-      sgd_update(p, g, lr_, v.at("weight_decay"));
-      continue;
-    }
+    if (!p.grad().defined()) continue;
     const int64_t t = param_steps_[i] + 1;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& gr) {
+      return gr.t == t && gr.device == p.device() && gr.dtype == p.dtype();
+    });
+    if (it == groups.end()) it = groups.insert(groups.end(), Group{t, p.device(), p.dtype(), {}, {}, {}, {}, {}, {}});
+    it->params.push_back(p);
+    it->grads.push_back(p.grad());
+    it->m.push_back(exp_avg_[i]);
+    it->v.push_back(exp_avg_sq_[i]);
+    if (!copy_out_.empty()) it->out.push_back(copy_out_[i]);
+    it->index.push_back(i);
+  }
+  for (const Group& group : groups) {
     AdamUpdateArgs args;
     args.lr = lr_;
     args.beta1 = v.at("beta1");
     args.beta2 = v.at("beta2");
     args.eps = v.at("eps");
     args.weight_decay = v.at("weight_decay");
-    const double bias_correction1 = 1 - std::pow(args.beta1, static_cast<double>(t));
-    const double bias_correction2 = 1 - std::pow(args.beta2, static_cast<double>(t));
+    const double bias_correction1 = 1 - std::pow(args.beta1, static_cast<double>(group.t));
+    const double bias_correction2 = 1 - std::pow(args.beta2, static_cast<double>(group.t));
     args.step_size = args.lr * std::sqrt(bias_correction2) / bias_correction1;
-    adam_update(p, g, exp_avg_[i], exp_avg_sq_[i], args);
-    param_steps_[i] = t;
+    adam_update_multi(group.params, group.grads, group.m, group.v, args, group.out);
+    for (size_t i : group.index) param_steps_[i] = group.t;
   }
   ++n_updates_;
+}
+
+void Optimizer::set_copy_out(const NamedTensors& model) {
+  if (model.empty()) {
+    copy_out_.clear();
+    return;
+  }
+  XLM_CHECK(model.size() == params_.size(), Error, "optimizer: copy-out lists {} tensors for {} parameters",
+            model.size(), params_.size());
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < model.size(); ++i) {
+    const auto& [name, t] = model[i];
+    const Tensor& p = params_[i].second;
+    XLM_CHECK(name == params_[i].first, Error, "optimizer: copy-out tensor {} is \"{}\", the parameter \"{}\"", i,
+              name, params_[i].first);
+    XLM_CHECK(t.defined() && is_floating(t.dtype()) && t.shape() == p.shape() && t.device() == p.device() &&
+                  t.dtype() == model[0].second.dtype(),
+              Error, "optimizer: copy-out tensor \"{}\" is {} but the parameter is {} (one floating dtype for all)",
+              name, t.defined() ? t.describe() : "undefined", p.describe());
+    out.push_back(t.detach());
+  }
+  copy_out_ = std::move(out);
 }
 
 void Optimizer::zero_grad() {

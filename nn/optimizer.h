@@ -38,6 +38,13 @@ class Optimizer {
   // has a gradient, then increments n_updates.
   void step();
   void zero_grad();
+  // Low-precision copies to refresh in the same pass as each update (Adam: the
+  // multi-tensor kernel's copy-out): after step(), model[i] = params[i] rounded
+  // to model[i]'s dtype for every parameter that was updated. `model` lists the
+  // same names in the same order with the same shapes and devices as params()
+  // (MasterWeights::model() for MasterWeights::master()); empty turns it off.
+  // Error naming the first mismatch.
+  void set_copy_out(const NamedTensors& model);
   double lr() const;        // the lr used by the last step (or the first one before any)
   int64_t n_updates() const;
   const OptimizerSpec& spec() const { return spec_; }
@@ -63,6 +70,7 @@ class Optimizer {
   NamedTensors params_;
   std::vector<Tensor> exp_avg_, exp_avg_sq_;  // like params_[i] (Adam only)
   std::vector<int64_t> param_steps_;          // Adam's per-parameter t
+  std::vector<Tensor> copy_out_;              // like params_ in another dtype, or empty
   int64_t n_updates_ = 0;
   double lr_ = 0;
 };

@@ -74,6 +74,12 @@ Tensor TransformerModel::embed(const Tensor& words, const Tensor& positions, con
   return h;
 }
 
+Tensor TransformerModel::residual_norm(const LayerNormLayer& ln, const Tensor& h, const Tensor& f, double p,
+                                       const DropoutContext& ctx) const {
+  if (!fused_kernels_) return ln.forward(add(h, apply_dropout(f, p, ctx)));
+  return ln.forward_residual(h, f, residual_dropout(p, f.numel(), ctx));  // draws as apply_dropout would
+}
+
 Tensor TransformerModel::forward(const ForwardArgs& args) {
   XLM_CHECK(args.words.defined() && args.words.dim() == 2, ShapeError,
             "TransformerModel::forward: words must be (B, T), got {}",
@@ -135,13 +141,14 @@ Tensor TransformerModel::forward(const ForwardArgs& args) {
     const Layer& L = layers_[i];
     Tensor attn = L.attention.self_attention(h, args.lengths, args.causal, ctx,
                                              cache != nullptr ? &cache->self_attn[i] : nullptr);
-    h = L.layer_norm1.forward(add(h, apply_dropout(attn, p, ctx)));
+    h = residual_norm(L.layer_norm1, h, attn, p, ctx);
     if (cross) {
       attn = L.encoder_attn.cross_attention(h, args.src_enc, args.src_len, ctx,
                                             cache != nullptr ? &cache->cross_attn[i] : nullptr);
-      h = L.layer_norm15.forward(add(h, apply_dropout(attn, p, ctx)));
+      h = residual_norm(L.layer_norm15, h, attn, p, ctx);
     }
-    h = L.layer_norm2.forward(add(h, L.ffn.forward(h, ctx)));
+    const Tensor ffn = L.ffn.forward_undropped(h, fused_kernels_);  // (B, T, D), before its output dropout
+    h = residual_norm(L.layer_norm2, h, ffn, L.ffn.dropout(), ctx);
     h = scale_rows(h, mask);
   }
   if (cache != nullptr) cache->slen += T;

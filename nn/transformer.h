@@ -5,6 +5,8 @@
 //   per layer: h = LN1(h + dropout(SelfAttn(h)))
 //              decoder with src_enc: h = LN15(h + dropout(CrossAttn(h, src_enc)))
 //              h = LN2(h + FFN(h))  (FFN ends with its own dropout) -> zero padding
+// Each "LN(h + dropout(f))" runs as one residual_layer_norm op and the FFN's
+// lin1 + GELU as one bias_gelu op (set_fused_kernels(false) for the plain ops).
 // Parameters are named and ordered as XLM's state_dict, so a model directory
 // loads in PyTorch with a few lines. The model works in any floating dtype
 // the ops support on its device (f64 on the CPU for gradient checks).
@@ -72,6 +74,12 @@ class TransformerModel {
   // rows (N, D) -> logits (N, n_words).
   Tensor predict(const Tensor& rows) const;
 
+  // Fused kernels (residual_layer_norm, bias_gelu; default) or the unfused
+  // composition of the same ops, kept as their reference: both draw the same
+  // dropout masks in the same order and compute the same function.
+  void set_fused_kernels(bool fused) { fused_kernels_ = fused; }
+  bool fused_kernels() const { return fused_kernels_; }
+
   void set_training(bool training) { training_ = training; }  // dropout on/off (default: training)
   bool training() const { return training_; }
   PhiloxStream& dropout_stream() { return dropout_stream_; }  // every dropout draws from it (checkpointed)
@@ -98,12 +106,16 @@ class TransformerModel {
     LayerNormLayer layer_norm2;
   };
   Tensor embed(const Tensor& words, const Tensor& positions, const Tensor& langs) const;  // (B, T, D)
+  // h = ln(h + dropout(f; p)), fused or not.
+  Tensor residual_norm(const LayerNormLayer& ln, const Tensor& h, const Tensor& f, double p,
+                       const DropoutContext& ctx) const;
   DropoutContext dropout_context() { return DropoutContext{training_, &dropout_stream_}; }
 
   TransformerConfig config_;
   Device device_;
   DType dtype_;
   bool training_ = true;
+  bool fused_kernels_ = true;
   PhiloxStream dropout_stream_;
   EmbeddingTable position_embeddings_;
   EmbeddingTable lang_embeddings_;  // only when config_.has_lang_embeddings()

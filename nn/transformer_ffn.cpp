@@ -1,6 +1,7 @@
 // Position-wise feed-forward block; see transformer_ffn.h.
 #include "nn/transformer_ffn.h"
 
+#include "kernels/bias_gelu/bias_gelu.h"
 #include "kernels/gelu/gelu.h"
 #include "kernels/relu/relu.h"
 
@@ -14,10 +15,16 @@ TransformerFFN::TransformerFFN(const std::string& name, int64_t dim, int64_t hid
       lin2_(Linear::create(name + ".lin2", hidden_dim, dim, seed, dtype, device)) {}
 
 Tensor TransformerFFN::forward(const Tensor& x, const DropoutContext& ctx) const {
-  Tensor h = lin1_.forward(x);          // (..., 4D)
-  h = gelu_ ? gelu(h) : relu(h);
-  Tensor y = lin2_.forward(h);          // (..., D)
-  return apply_dropout(y, dropout_, ctx);
+  return apply_dropout(forward_undropped(x, false), dropout_, ctx);
+}
+
+Tensor TransformerFFN::forward_undropped(const Tensor& x, bool fused) const {
+  Tensor h;  // (..., 4D)
+  if (gelu_ && fused)
+    h = bias_gelu(lin1_.forward_no_bias(x), lin1_.bias);
+  else
+    h = gelu_ ? gelu(lin1_.forward(x)) : relu(lin1_.forward(x));
+  return lin2_.forward(h);  // (..., D)
 }
 
 void TransformerFFN::collect(const std::string& name, NamedTensors& out) const {

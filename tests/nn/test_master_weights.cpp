@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "nn/guarded_step.h"
 #include "nn/master_weights.h"
+#include "nn/optimizer.h"
 #include "support.h"
 
 #include <cmath>
@@ -132,4 +133,38 @@ TEST_CASE("MasterWeights: bf16 model with f32 masters on CUDA", "[nn][mixed_prec
   }
   CHECK(m.to_doubles()[0] == 1.0 + std::ldexp(1.0, -7));
   CHECK(w.to_doubles() == std::vector<double>{1.0 + std::ldexp(1.0, -7), -2.0, 0.375});
+}
+
+TEST_CASE("Optimizer copy-out refreshes the model in the update pass, as copy_master_to_model does",
+          "[nn][mixed_precision][adam_multi]") {
+  for (const char* text : {"adam,lr=0.01,weight_decay=0.1", "sgd,lr=0.1"}) {
+    INFO(text);
+    Tensor a = param({0.1, -3.5, 2.25}, DType::f32), b = param({7.0}, DType::f32), c = param({1.5}, DType::f32);
+    Tensor a2 = param({0.1, -3.5, 2.25}, DType::f32), b2 = param({7.0}, DType::f32), c2 = param({1.5}, DType::f32);
+    MasterWeights fused({{"a", a}, {"b", b}, {"c", c}}, DType::f64), plain({{"a", a2}, {"b", b2}, {"c", c2}}, DType::f64);
+    Optimizer opt_fused(parse_optimizer_spec(text), fused.master()), opt_plain(parse_optimizer_spec(text), plain.master());
+    opt_fused.set_copy_out(fused.model());
+    for (int step = 0; step < 3; ++step) {
+      for (Tensor* t : {&a, &a2}) t->set_grad(Tensor::from_doubles({0.5, -0.25, 1e-3 * step}, {3}, DType::f32));
+      for (Tensor* t : {&b, &b2}) t->set_grad(Tensor::from_doubles({-2.0}, {1}, DType::f32));  // c: no gradient
+      fused.copy_grads_to_master();
+      plain.copy_grads_to_master();
+      opt_fused.step();
+      opt_plain.step();
+      plain.copy_master_to_model();
+    }
+    CHECK(a.to_doubles() == a2.to_doubles());
+    CHECK(b.to_doubles() == b2.to_doubles());
+    CHECK(c.to_doubles() == std::vector<double>{1.5});
+    CHECK(a.to_doubles() != std::vector<double>{0.1f, -3.5, 2.25});
+  }
+}
+
+TEST_CASE("Optimizer copy-out must mirror the parameters", "[nn][mixed_precision]") {
+  Tensor a = param({0.1, -3.5}, DType::f32);
+  MasterWeights mw({{"a", a}}, DType::f64);
+  Optimizer opt(parse_optimizer_spec("adam,lr=0.01"), mw.master());
+  XLM_CHECK_THROWS(opt.set_copy_out({{"b", a}}), Error, "copy-out tensor 0 is \"b\"");
+  XLM_CHECK_THROWS(opt.set_copy_out({{"a", param({1.0}, DType::f32)}}), Error, "copy-out tensor \"a\"");
+  CHECK_NOTHROW(opt.set_copy_out({}));  // turns copy-out off
 }

@@ -1,0 +1,116 @@
+// adam_update_multi against adam_update one tensor at a time: on the CPU the
+// multi path is a loop over the single one, so parameters and moments must
+// be equal bit for bit, and copy-out must equal cast(param); arguments are
+// all checked before anything moves. [cuda]: enough tensors and chunks to
+// refill the kernel's table several times (more than 24 tensors, a tensor of
+// more than 320 chunks split across launches), against the CPU.
+#include "core/error.h"
+#include "kernels/cast/cast.h"
+#include "nn/adam_update.h"
+#include "support.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace xlm;
+using namespace xlm::nn;
+
+namespace {
+
+struct Lists {
+  std::vector<Tensor> p, g, m, v;
+};
+
+Lists make_lists(const std::vector<int64_t>& sizes, Device device) {
+  Lists l;
+  int k = 0;
+  for (int64_t n : sizes) {
+    std::vector<float> p(static_cast<size_t>(n)), g(p.size()), m(p.size()), v(p.size());
+    for (int64_t i = 0; i < n; ++i) {
+      p[i] = static_cast<float>(std::cos(0.37 * i + k));
+      g[i] = static_cast<float>(std::sin(0.11 * i - k));
+      m[i] = 0.1f * g[i];
+      v[i] = 0.01f * g[i] * g[i] + 1e-4f;
+    }
+    l.p.push_back(Tensor::from_vector(p, {n}, device));
+    l.g.push_back(Tensor::from_vector(g, {n}, device));
+    l.m.push_back(Tensor::from_vector(m, {n}, device));
+    l.v.push_back(Tensor::from_vector(v, {n}, device));
+    ++k;
+  }
+  return l;
+}
+
+AdamUpdateArgs args_at(int64_t t) {
+  AdamUpdateArgs a;
+  a.lr = 1e-3;
+  a.weight_decay = 0.01;
+  a.step_size = a.lr * std::sqrt(1 - std::pow(a.beta2, t)) / (1 - std::pow(a.beta1, t));
+  return a;
+}
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  const Tensor ha = a.to(Device::cpu()), hb = b.to(Device::cpu());
+  return ha.nbytes() == hb.nbytes() && std::memcmp(ha.data_ptr(), hb.data_ptr(), ha.nbytes()) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("adam_update_multi on the CPU equals adam_update per tensor bit for bit", "[nn][optimizer][adam_multi]") {
+  const std::vector<int64_t> sizes = {1, 7, 0, 1000, 65537};
+  Lists multi = make_lists(sizes, Device::cpu()), single = make_lists(sizes, Device::cpu());
+  std::vector<Tensor> out;
+  for (int64_t n : sizes) out.push_back(Tensor::zeros({n}, DType::bf16));
+  for (int64_t t = 1; t <= 3; ++t) {
+    adam_update_multi(multi.p, multi.g, multi.m, multi.v, args_at(t), out);
+    for (size_t i = 0; i < sizes.size(); ++i) adam_update(single.p[i], single.g[i], single.m[i], single.v[i], args_at(t));
+  }
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    INFO("tensor " << i);
+    CHECK(same_bits(multi.p[i], single.p[i]));
+    CHECK(same_bits(multi.m[i], single.m[i]));
+    CHECK(same_bits(multi.v[i], single.v[i]));
+    CHECK(same_bits(out[i], cast(single.p[i], DType::bf16)));
+  }
+  // The update did move the weights.
+  CHECK_FALSE(same_bits(multi.p[3], make_lists(sizes, Device::cpu()).p[3]));
+}
+
+TEST_CASE("adam_update_multi checks every argument before updating anything", "[nn][optimizer][adam_multi]") {
+  Lists l = make_lists({3, 4}, Device::cpu());
+  const std::vector<double> before = l.p[0].to_doubles();
+  std::vector<Tensor> short_list = {l.g[0]};
+  XLM_CHECK_THROWS(adam_update_multi(l.p, short_list, l.m, l.v, args_at(1)), ShapeError, "2 params but 1 grads");
+  std::vector<Tensor> bad_m = {l.m[0], Tensor::zeros({5}, DType::f32)};
+  XLM_CHECK_THROWS(adam_update_multi(l.p, l.g, bad_m, l.v, args_at(1)), ShapeError, "exp_avg");
+  std::vector<Tensor> bad_out = {Tensor::zeros({3}, DType::bf16), Tensor::zeros({4}, DType::f16)};
+  XLM_CHECK_THROWS(adam_update_multi(l.p, l.g, l.m, l.v, args_at(1), bad_out), DTypeError, "adam_update_multi");
+  std::vector<Tensor> one_out = {Tensor::zeros({3}, DType::bf16)};
+  XLM_CHECK_THROWS(adam_update_multi(l.p, l.g, l.m, l.v, args_at(1), one_out), ShapeError, "copy_out");
+  CHECK(l.p[0].to_doubles() == before);
+}
+
+TEST_CASE("adam_update_multi on CUDA matches the CPU, with bf16 and f16 copy-out", "[nn][optimizer][adam_multi][cuda]") {
+  XLM_REQUIRE_GPU();
+  std::vector<int64_t> sizes;
+  for (int i = 0; i < 30; ++i) sizes.push_back(1 + 977 * i);  // more tensors than one table holds
+  sizes.push_back(321LL * 65536 + 5);                          // more chunks than one launch holds
+  sizes.push_back(65536);
+  for (DType out_dtype : {DType::bf16, DType::f16}) {
+    INFO(dtype_name(out_dtype));
+    Lists cpu = make_lists(sizes, Device::cpu()), gpu = make_lists(sizes, Device::cuda(0));
+    std::vector<Tensor> out;
+    for (int64_t n : sizes) out.push_back(Tensor::zeros({n}, out_dtype, Device::cuda(0)));
+    for (int64_t t = 1; t <= 2; ++t) {
+      adam_update_multi(cpu.p, cpu.g, cpu.m, cpu.v, args_at(t));
+      adam_update_multi(gpu.p, gpu.g, gpu.m, gpu.v, args_at(t), out);
+    }
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      INFO("tensor " << i << " of " << sizes[i]);
+      XLM_CHECK_CLOSE(gpu.p[i].to_doubles(), cpu.p[i].to_doubles(), 1e-6, 1e-5);
+      XLM_CHECK_CLOSE(gpu.m[i].to_doubles(), cpu.m[i].to_doubles(), 1e-7, 1e-5);
+      XLM_CHECK_CLOSE(gpu.v[i].to_doubles(), cpu.v[i].to_doubles(), 1e-8, 1e-5);
+      CHECK(same_bits(out[i], cast(gpu.p[i], out_dtype)));
+    }
+  }
+}

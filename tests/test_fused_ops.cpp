@@ -1,0 +1,161 @@
+// The fused ops against the compositions they replace: on the CPU the fused
+// residual layer norm and bias + GELU are the same loops, so outputs and
+// every gradient must be equal bit for bit; p = 0 / p = 1 and the argument
+// checks; and [cuda] cases the harness shapes do not reach (rows long enough
+// to need more than 48 KiB of shared memory, rows that start misaligned so
+// the scalar path runs, large batches).
+#include "core/autograd.h"
+#include "core/error.h"
+#include "kernels/add/add.h"
+#include "kernels/bias_gelu/bias_gelu.h"
+#include "kernels/dropout/dropout.h"
+#include "kernels/gelu/gelu.h"
+#include "kernels/layer_norm/layer_norm.h"
+#include "kernels/op_spec.h"
+#include "kernels/residual_layer_norm/residual_layer_norm.h"
+#include "support.h"
+
+using namespace xlm;
+
+namespace {
+
+struct ResidualRun {
+  std::vector<double> y, gx, gf, ggamma, gbeta;
+};
+
+Tensor leaf(const Tensor& t, DType dtype, Device device) {
+  Tensor p = Tensor::from_doubles(t.to_doubles(), t.shape(), dtype, device);
+  p.set_requires_grad(true);
+  return p;
+}
+
+// fused = residual_layer_norm, otherwise layer_norm(add(x, dropout(f))).
+ResidualRun run_residual(bool fused, const Shape& shape, double p, uint64_t offset, DType dtype = DType::f32,
+                         Device device = Device::cpu(), double lo = -2, double hi = 2) {
+  const int64_t C = shape.back();
+  Tensor x = leaf(random_uniform(shape, 1, lo, hi), dtype, device), f = leaf(random_uniform(shape, 2, lo, hi), dtype, device);
+  Tensor gamma = leaf(random_uniform({C}, 3, 0.5, 1.5), dtype, device);
+  Tensor beta = leaf(random_uniform({C}, 4), dtype, device);
+  const uint64_t seed = 77;
+  Tensor y = fused ? residual_layer_norm(x, f, gamma, beta, 1e-12, ResidualDropout{p, seed, offset})
+                   : layer_norm(add(x, dropout(f, p, seed, offset)), gamma, beta, 1e-12);
+  y.backward(Tensor::from_doubles(random_uniform(shape, 5).to_doubles(), shape, dtype, device));
+  return {y.to_doubles(), x.grad().to_doubles(), f.grad().to_doubles(), gamma.grad().to_doubles(),
+          beta.grad().to_doubles()};
+}
+
+void check_equal(const ResidualRun& a, const ResidualRun& b) {
+  CHECK(a.y == b.y);
+  CHECK(a.gx == b.gx);
+  CHECK(a.gf == b.gf);
+  CHECK(a.ggamma == b.ggamma);
+  CHECK(a.gbeta == b.gbeta);
+}
+
+void check_close(const ResidualRun& got, const ResidualRun& want, double atol, double rtol) {
+  XLM_CHECK_CLOSE(got.y, want.y, atol, rtol);
+  XLM_CHECK_CLOSE(got.gx, want.gx, atol, rtol);
+  XLM_CHECK_CLOSE(got.gf, want.gf, atol, rtol);
+  XLM_CHECK_CLOSE(got.ggamma, want.ggamma, atol * 10, rtol);
+  XLM_CHECK_CLOSE(got.gbeta, want.gbeta, atol * 10, rtol);
+}
+
+}  // namespace
+
+TEST_CASE("residual_layer_norm on the CPU is bit-identical to layer_norm(add(x, dropout(f)))", "[residual_layer_norm]") {
+  for (double p : {0.0, 0.1, 0.5, 1.0}) {
+    for (uint64_t offset : {0ull, 4ull, 1000004ull}) {
+      INFO("p " << p << " offset " << offset);
+      check_equal(run_residual(true, {3, 5, 37}, p, offset), run_residual(false, {3, 5, 37}, p, offset));
+    }
+  }
+  check_equal(run_residual(true, {6, 1}, 0.1, 8), run_residual(false, {6, 1}, 0.1, 8));
+}
+
+TEST_CASE("residual_layer_norm: p = 1 drops all of f, so grad_f is zero", "[residual_layer_norm]") {
+  const ResidualRun r = run_residual(true, {4, 9}, 1.0, 0);
+  for (double v : r.gf) CHECK(v == 0.0);
+  double sum = 0;
+  for (double v : r.gx) sum += std::fabs(v);
+  CHECK(sum > 0.1);
+}
+
+TEST_CASE("residual_layer_norm rejects bad arguments with a clear error", "[residual_layer_norm]") {
+  const Tensor x = Tensor::zeros({2, 4}, DType::f32), g = Tensor::zeros({4}, DType::f32);
+  XLM_CHECK_THROWS(residual_layer_norm(x, Tensor::zeros({2, 3}, DType::f32), g, g, 1e-12), ShapeError, "'f'");
+  XLM_CHECK_THROWS(residual_layer_norm(x, x, Tensor::zeros({3}, DType::f32), g, 1e-12), ShapeError, "'gamma'");
+  XLM_CHECK_THROWS(residual_layer_norm(x, x, g, g, 1e-12, ResidualDropout{1.5, 0, 0}), ConfigError, "[0, 1]");
+  XLM_CHECK_THROWS(residual_layer_norm(x, x, g, g, 0.0), Error, "eps");
+  XLM_CHECK_THROWS(residual_layer_norm(x, Tensor::zeros({2, 4}, DType::f64), g, g, 1e-12), DTypeError,
+                   "residual_layer_norm");
+}
+
+TEST_CASE("bias_gelu on the CPU is bit-identical to gelu(add(x, b))", "[bias_gelu]") {
+  for (Shape shape : {Shape{1}, Shape{3, 7}, Shape{2, 4, 64}}) {
+    INFO(shape_str(shape));
+    const int64_t N = shape.back();
+    std::vector<std::vector<double>> outs[2];
+    for (int fused = 0; fused < 2; ++fused) {
+      Tensor x = leaf(random_uniform(shape, 11, -5, 5), DType::f32, Device::cpu());
+      Tensor b = leaf(random_uniform({N}, 12), DType::f32, Device::cpu());
+      Tensor y = fused ? bias_gelu(x, b) : gelu(add(x, b));
+      y.backward(Tensor::from_doubles(random_uniform(shape, 13).to_doubles(), shape, DType::f32));
+      outs[fused] = {y.to_doubles(), x.grad().to_doubles(), b.grad().to_doubles()};
+    }
+    CHECK(outs[0] == outs[1]);
+  }
+}
+
+TEST_CASE("bias_gelu: far tails give z and 0 with gradients 1 and 0", "[bias_gelu]") {
+  Tensor x = Tensor::from_doubles({40, -40, 1e4, -1e4}, {1, 4}, DType::f32);
+  x.set_requires_grad(true);
+  const Tensor b = Tensor::from_doubles({1, 1, 0, 0}, {4}, DType::f32);
+  Tensor y = bias_gelu(x, b);
+  y.backward(Tensor::full({1, 4}, 1.0, DType::f32));
+  XLM_CHECK_CLOSE(y.to_doubles(), (std::vector<double>{41, 0, 1e4, 0}), 0.0, 0.0);
+  XLM_CHECK_CLOSE(x.grad().to_doubles(), (std::vector<double>{1, 0, 1, 0}), 0.0, 0.0);
+}
+
+TEST_CASE("bias_gelu rejects bad arguments with a clear error", "[bias_gelu]") {
+  const Tensor x = Tensor::zeros({2, 4}, DType::f32);
+  XLM_CHECK_THROWS(bias_gelu(x, Tensor::zeros({3}, DType::f32)), ShapeError, "'b'");
+  XLM_CHECK_THROWS(bias_gelu(x, Tensor::zeros({4}, DType::f64)), DTypeError, "bias_gelu");
+  XLM_CHECK_THROWS(bias_gelu(Tensor::zeros({2, 4}, DType::i64), Tensor::zeros({4}, DType::i64)), DTypeError, "'x'");
+}
+
+TEST_CASE("residual_layer_norm on CUDA: long rows, misaligned rows, many rows", "[residual_layer_norm][cuda]") {
+  XLM_REQUIRE_GPU();
+  struct Case {
+    Shape shape;
+    double p, lo, hi;
+  };
+  // C = 4096: the backward needs 64 KiB of shared memory (opt-in); C = 1027 runs the scalar path;
+  // 4000 rows of 1024 is a training-sized batch (more rows than backward blocks).
+  for (const Case& c : {Case{{3, 4096}, 0.1, -2, 2}, Case{{5, 1027}, 0.1, -2, 2}, Case{{4000, 1024}, 0.1, -2, 2},
+                        Case{{8, 256}, 0.0, -1e4, 1e4}, Case{{8, 256}, 0.3, -1.1e4, -0.9e4}}) {
+    INFO(shape_str(c.shape) << " p " << c.p);
+    const ResidualRun want = run_residual(false, c.shape, c.p, 12, DType::f32, Device::cpu(), c.lo, c.hi);
+    const ResidualRun got = run_residual(true, c.shape, c.p, 12, DType::f32, Device::cuda(0), c.lo, c.hi);
+    check_close(got, want, 1e-4, 1e-3);
+  }
+}
+
+TEST_CASE("residual_layer_norm and bias_gelu on CUDA: views starting off a 4-element boundary", "[bias_gelu][cuda]") {
+  XLM_REQUIRE_GPU();
+  // Rows of 8 elements sliced from row 1 of a (5, 9) buffer reshaped: a slice
+  // of a (45,) vector at offset 1 is not 16-byte aligned.
+  const Tensor base = random_uniform({45}, 21);
+  std::vector<std::vector<double>> out[2];
+  int k = 0;
+  for (Device device : {Device::cpu(), Device::cuda(0)}) {
+    const Tensor buf = Tensor::from_doubles(base.to_doubles(), {45}, DType::f32, device);
+    const Tensor x = buf.slice(1, 41).reshape({5, 8});
+    const Tensor f = buf.slice(3, 43).reshape({5, 8});
+    const Tensor b = buf.slice(5, 13);
+    const Tensor gamma = Tensor::full({8}, 1.25, DType::f32, device);
+    out[k++] = {bias_gelu(x, b).to_doubles(),
+                residual_layer_norm(x, f, gamma, b, 1e-12, ResidualDropout{0.2, 5, 3}).to_doubles()};
+  }
+  XLM_CHECK_CLOSE(out[1][0], out[0][0], 1e-6, 1e-5);
+  XLM_CHECK_CLOSE(out[1][1], out[0][1], 1e-5, 1e-4);
+}
