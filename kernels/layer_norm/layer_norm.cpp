@@ -27,6 +27,20 @@ void check_params(const Tensor& x, const Tensor& gamma, const char* op) {
 
 DType layer_norm_stats_dtype(DType x_dtype) { return x_dtype == DType::f64 ? DType::f64 : DType::f32; }
 
+void check_layer_norm_backward_inputs(const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& grad_y,
+                                      const char* op) {
+  const DType stats = layer_norm_stats_dtype(x.dtype());
+  check_shape(mean, row_shape(x), op, "mean");
+  check_shape(rstd, row_shape(x), op, "rstd");
+  check_dtype(mean, stats, op, "mean");
+  check_dtype(rstd, stats, op, "rstd");
+  check_same_device(x, mean, op);
+  check_same_device(x, rstd, op);
+  check_shape(grad_y, x.shape(), op, "grad_y");
+  check_same_dtype(x, grad_y, op);
+  check_same_device(x, grad_y, op);
+}
+
 Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps) {
   check_params(x, gamma, "layer_norm");
   check_shape(beta, {x.size(-1)}, "layer_norm", "beta");
@@ -50,16 +64,7 @@ LayerNormGrads layer_norm_backward(const Tensor& x, const Tensor& gamma, const T
                                    const Tensor& grad_y) {
   const char* op = "layer_norm_backward";
   check_params(x, gamma, op);
-  const DType stats = layer_norm_stats_dtype(x.dtype());
-  check_shape(mean, row_shape(x), op, "mean");
-  check_shape(rstd, row_shape(x), op, "rstd");
-  check_dtype(mean, stats, op, "mean");
-  check_dtype(rstd, stats, op, "rstd");
-  check_same_device(x, mean, op);
-  check_same_device(x, rstd, op);
-  check_shape(grad_y, x.shape(), op, "grad_y");
-  check_same_dtype(x, grad_y, op);
-  check_same_device(x, grad_y, op);
+  check_layer_norm_backward_inputs(x, mean, rstd, grad_y, op);
   LayerNormGrads g;
   g.grad_x = Tensor::empty(x.shape(), x.dtype(), x.device());
   g.grad_gamma = Tensor::empty(gamma.shape(), gamma.dtype(), gamma.device());

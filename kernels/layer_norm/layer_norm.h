@@ -31,6 +31,12 @@ LayerNormGrads layer_norm_backward(const Tensor& x, const Tensor& gamma, const T
 // The statistics' dtype for an input dtype: f64 for f64, f32 otherwise.
 DType layer_norm_stats_dtype(DType x_dtype);
 
+// The checks every layer-norm backward shares (also residual_layer_norm's):
+// mean and rstd are x's rows in layer_norm_stats_dtype, grad_y is like x,
+// all on x's device. ShapeError/DTypeError/DeviceError naming `op`.
+void check_layer_norm_backward_inputs(const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& grad_y,
+                                      const char* op);
+
 // Backend twins (write into preallocated outputs).
 void layer_norm_forward_cpu(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, Tensor& y,
                             Tensor& mean, Tensor& rstd);

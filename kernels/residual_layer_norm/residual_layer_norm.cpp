@@ -71,16 +71,7 @@ ResidualLayerNormGrads residual_layer_norm_backward(const Tensor& x, const Tenso
                                                     const ResidualDropout& dropout) {
   const char* op = "residual_layer_norm_backward";
   check_inputs(x, f, gamma, op);
-  const DType stats = layer_norm_stats_dtype(x.dtype());
-  check_shape(mean, row_shape(x), op, "mean");
-  check_shape(rstd, row_shape(x), op, "rstd");
-  check_dtype(mean, stats, op, "mean");
-  check_dtype(rstd, stats, op, "rstd");
-  check_same_device(x, mean, op);
-  check_same_device(x, rstd, op);
-  check_shape(grad_y, x.shape(), op, "grad_y");
-  check_same_dtype(x, grad_y, op);
-  check_same_device(x, grad_y, op);
+  check_layer_norm_backward_inputs(x, mean, rstd, grad_y, op);
   const DropoutKeep keep = keep_rule(dropout, op);
   ResidualLayerNormGrads g;
   g.grad_x = Tensor::empty(x.shape(), x.dtype(), x.device());

@@ -189,15 +189,21 @@ def xlm_embed(xlm, model, lang, sentences, output="sentence"):
     return torch.from_numpy(np.load(io.BytesIO(proc.stdout)))
 
 
-def clm_eval_torch(cfg, P, vocab, sentences, lang_id, use_langs, bptt):
-    """XLM's evaluate_clm on one stream (docs/tasks.md, text/stream_dataset.h):
-    sentences each followed by </s>, front-padded with </s> to a multiple of
-    bptt, windows of bptt tokens, causal forward, token t+1 predicted from t."""
+def eval_stream(vocab, sentences, bptt):
+    """The evaluation stream of text/stream_dataset.h: sentences each followed
+    by </s>, front-padded with </s> to a multiple of bptt."""
     tokens = []
     for s in sentences:
         tokens += [vocab.index(w) for w in s.split()] + [1]
     t_size = -(-len(tokens) // bptt) * bptt
-    stream = torch.tensor([1] * (t_size - len(tokens)) + tokens)
+    return torch.tensor([1] * (t_size - len(tokens)) + tokens), t_size
+
+
+def clm_eval_torch(cfg, P, vocab, sentences, lang_id, use_langs, bptt):
+    """XLM's evaluate_clm on one stream (docs/tasks.md, text/stream_dataset.h):
+    sentences each followed by </s>, front-padded with </s> to a multiple of
+    bptt, windows of bptt tokens, causal forward, token t+1 predicted from t."""
+    stream, t_size = eval_stream(vocab, sentences, bptt)
     total, correct, count = 0.0, 0, 0
     for a in range(0, t_size, bptt):
         words = stream[a:a + bptt][None]  # (1, bptt)
@@ -215,11 +221,7 @@ def mlm_eval_torch(cfg, P, vocab, sentences, lang_id, use_langs, bptt, mask):
     """evaluate_mlm on one stream with deterministic masking: windows of bptt
     tokens as for CLM, every real word (id >= 14) predicted; its input is the
     mask word <special1> (id 5) when `mask`, else the word itself."""
-    tokens = []
-    for s in sentences:
-        tokens += [vocab.index(w) for w in s.split()] + [1]
-    t_size = -(-len(tokens) // bptt) * bptt
-    stream = torch.tensor([1] * (t_size - len(tokens)) + tokens)
+    stream, t_size = eval_stream(vocab, sentences, bptt)
     total, correct, count = 0.0, 0, 0
     for a in range(0, t_size, bptt):
         y = stream[a:a + bptt][None]  # (1, bptt)

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +49,14 @@ inline std::vector<nlohmann::json> train_records(const std::string& run_dir) {
     out.push_back(j);
   }
   return out;
+}
+
+// The last checkpoint folder of a run (names sort by step: checkpoint-<step>, zero-padded).
+inline std::string last_checkpoint(const std::string& run) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(run + "/checkpoints")) names.push_back(e.path().string());
+  std::sort(names.begin(), names.end());
+  return names.back();
 }
 
 }  // namespace xlm::test

@@ -31,6 +31,7 @@ namespace {
 namespace fs = std::filesystem;
 using xlm::test::run_xlm;
 using xlm::test::slurp;
+using xlm::test::last_checkpoint;
 using xlm::test::train_records;
 
 std::string scratch_dump(const std::string& name) { return xlm::test::scratch_dir("mt-train-" + name); }
@@ -52,13 +53,6 @@ TrainConfig mt_config(const std::string& dump) {
   c.device = "cpu";
   c.log_every = 1000;
   return c;
-}
-
-std::string last_checkpoint(const std::string& run) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(run + "/checkpoints")) names.push_back(e.path().string());
-  std::sort(names.begin(), names.end());
-  return names.back();
 }
 
 }  // namespace

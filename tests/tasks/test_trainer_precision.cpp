@@ -27,6 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using xlm::test::run_xlm;
 using xlm::test::slurp;
+using xlm::test::last_checkpoint;
 using xlm::test::train_records;
 
 constexpr const char* kInject = "XLM_TEST_INJECT_INF_AT_STEP";
@@ -52,13 +53,6 @@ xlm::tasks::TrainConfig tiny_config(const std::string& dump) {
 double mean(const std::vector<float>& v, size_t begin, size_t end) {
   return std::accumulate(v.begin() + static_cast<long>(begin), v.begin() + static_cast<long>(end), 0.0) /
          static_cast<double>(end - begin);
-}
-
-std::string last_checkpoint(const std::string& run) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(run + "/checkpoints")) names.push_back(e.path().string());
-  std::sort(names.begin(), names.end());
-  return names.back();
 }
 
 }  // namespace
