@@ -37,14 +37,20 @@ std::string shape_repr(const NpyShape& shape) {
   return fmt::format("({})", fmt::join(shape, ", "));
 }
 
-int64_t checked_numel(const NpyShape& shape) {
+void check_npy_shape(const NpyShape& shape) {
   XLM_CHECK(!shape.empty() && shape.size() <= kMaxAxes, ShapeError,
             "write_npy_f32: {} axes (expected 1 to {})", shape.size(), kMaxAxes);
-  int64_t n = 1;
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     XLM_CHECK(d >= 0, ShapeError, "write_npy_f32: shape {} must be non-negative", shape_repr(shape));
-    n *= d;
-  }
+}
+
+// prod(shape) for data that is actually written (a header alone may describe more).
+int64_t checked_numel(const NpyShape& shape) {
+  check_npy_shape(shape);
+  int64_t n = 1;
+  for (int64_t d : shape)
+    XLM_CHECK(!__builtin_mul_overflow(n, d, &n), ShapeError, "write_npy_f32: shape {} has too many elements",
+              shape_repr(shape));
   return n;
 }
 
@@ -81,7 +87,7 @@ bool parse_int(const std::string& s, int64_t* out) {
 }  // namespace
 
 std::string npy_header_f32(const NpyShape& shape) {
-  checked_numel(shape);
+  check_npy_shape(shape);
   std::string dict = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': {}, }}", shape_repr(shape));
   const size_t first_axis_digits = std::to_string(shape[0]).size();
   if (first_axis_digits < kGrowthDigits) dict.append(kGrowthDigits - first_axis_digits, ' ');
