@@ -133,6 +133,11 @@ def load_first_step(model, directory):
                 raise SystemExit(f"torch_train_step.py: {directory}/model.safetensors: {name} missing or not of "
                                  f"shape {tuple(param.shape)}")
             param.copy_(weights[name])
+    return read_first_batch(directory)
+
+
+def read_first_batch(directory):
+    """DIR/batch.safetensors as (words, positions, langs, pred_index, targets)."""
     b = read_safetensors(os.path.join(directory, "batch.safetensors"))
     words = b["words"]
     B, T = words.shape
