@@ -20,10 +20,10 @@ and each step copies its batch to the device, as ours does.
 Initialisation is XLM's (docs/model.md, "Initialisation"): word, position and
 language tables N(0, emb_dim^-1/2) with the <pad> row zero, every Linear and
 the output bias PyTorch's nn.Linear default U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-LayerNorm 1 / 0. --load_first_step DIR (what `xlm bench train
---dump_first_step DIR` wrote) starts instead from our initial parameters and
-takes every step on our first batch, so that the two first-step losses can be
-compared (scripts/reference/first_step_check.py).
+LayerNorm 1 / 0. --load_start DIR (what `xlm bench train --dump_start DIR`
+wrote) starts instead from our initial parameters and cycles through our
+batches, so that the two engines' losses can be compared step by step
+(scripts/reference/first_step_check.py).
 
 It prints the lines of `xlm bench train` (tokens/s, ms/step, mfu, peak memory).
 The MFU denominator is --peak_flops when given (benchmarks/train_step/run
@@ -124,8 +124,8 @@ def read_safetensors(path):
     return out
 
 
-def load_first_step(model, directory):
-    """Copies DIR/model.safetensors into the model; returns DIR/batch.safetensors as a batch tuple."""
+def load_start(model, directory):
+    """Copies DIR/model.safetensors into the model; returns DIR's batches (read_batches)."""
     weights = read_safetensors(os.path.join(directory, "model.safetensors"))
     with torch.no_grad():
         for name, param in model.xlm_named_tensors():
@@ -133,16 +133,26 @@ def load_first_step(model, directory):
                 raise SystemExit(f"torch_train_step.py: {directory}/model.safetensors: {name} missing or not of "
                                  f"shape {tuple(param.shape)}")
             param.copy_(weights[name])
-    return read_first_batch(directory)
+    return read_batches(directory)
 
 
-def read_first_batch(directory):
-    """DIR/batch.safetensors as (words, positions, langs, pred_index, targets)."""
-    b = read_safetensors(os.path.join(directory, "batch.safetensors"))
+def read_batches(directory):
+    """DIR/batch0.safetensors, batch1, ... in order, each as read_batch returns it."""
+    batches = []
+    while os.path.exists(os.path.join(directory, f"batch{len(batches)}.safetensors")):
+        batches.append(read_batch(os.path.join(directory, f"batch{len(batches)}.safetensors")))
+    if not batches:
+        raise SystemExit(f"torch_train_step.py: {directory}: no batch0.safetensors")
+    return batches
+
+
+def read_batch(path):
+    """One dumped batch as (words, positions, langs, pred_index, targets)."""
+    b = read_safetensors(path)
     words = b["words"]
     B, T = words.shape
     if not bool((b["lengths"] == T).all()):
-        raise SystemExit(f"torch_train_step.py: {directory}/batch.safetensors: padded rows are not supported")
+        raise SystemExit(f"torch_train_step.py: {path}: padded rows are not supported")
     positions = b["positions"] if "positions" in b else torch.arange(T).expand(B, T).contiguous()
     langs = b["langs"] if "langs" in b else torch.zeros(B, T, dtype=torch.int64)
     return words, positions, langs, b["pred_index"], b["targets"]
@@ -257,8 +267,8 @@ def main():
     p.add_argument("--clip_grad_norm", type=float, default=5.0)
     p.add_argument("--peak_flops", type=float, default=0.0, help="MFU denominator in FLOP/s")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--load_first_step", metavar="DIR",
-                   help="start from `xlm bench train --dump_first_step DIR`'s parameters and batch (every step)")
+    p.add_argument("--load_start", metavar="DIR",
+                   help="start from `xlm bench train --dump_start DIR`'s parameters and cycle through its batches")
     args = p.parse_args()
 
     if args.compile and not hasattr(torch, "compile"):
@@ -289,8 +299,8 @@ def main():
         batches.append(random_batch(shape, "mlm", i % shape["n_langs"], 0, args.word_pred, gen))
         if shape["tlm"]:
             batches.append(random_batch(shape, "tlm", 0, 1 + i % (shape["n_langs"] - 1), args.word_pred, gen))
-    if args.load_first_step:
-        batches = [load_first_step(model, args.load_first_step)]
+    if args.load_start:
+        batches = load_start(model, args.load_start)
     if device.type == "cuda":  # pinned, as our host staging
         batches = [tuple(t.pin_memory() for t in b) for b in batches]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""First-step MLM loss of `xlm bench train` against the PyTorch peer.
+"""First-step (and eighth-step) MLM loss of `xlm bench train` against the PyTorch peer.
 
 Why this exists: the first loss of a freshly initialised XLM model is not
 ln(n_words) + s^2/2. The output layer is tied to the word table, so a
@@ -11,15 +11,16 @@ row, so the first loss moves by tenths of a nat from seed to seed (docs/
 model.md, "Initialisation"): two engines' single-seed first losses say
 nothing about their initialisation. This script therefore checks
   1. the rule: every parameter `xlm bench train` starts from
-     (--dump_first_step) and every parameter of the peer's own model follows
+     (--dump_start) and every parameter of the peer's own model follows
      XLM's initialisation (normal tables: std within 3%; uniforms: inside the
      bound, variance within 3% of b^2/3, on tensors of >= 10k values; pad
      row zero; LayerNorm 1 / 0; tied output weight);
   2. the batch: the predicted fraction and the <mask> / kept / random shares
      of the first batch are XLM's 0.15 and 80/10/10 within 4 standard errors;
-  3. the loss: the peer started from our parameters on our batch
-     (torch_train_step.py --load_first_step) gives our first-step loss
-     within 0.05 nats.
+  3. the loss: the peer started from our parameters on our batches
+     (torch_train_step.py --load_start) gives our first-step loss, and our
+     loss after 8 steps (same batches, Adam, clipping; dropout off), within
+     0.05 nats.
 With --seeds N it also surveys N seeds (no pass/fail): our first loss, and
 the peer's own initialisation on our batch, with means and standard errors.
 
@@ -44,10 +45,11 @@ sys.path.insert(0, os.path.dirname(PEER))
 import torch_train_step as peer  # noqa: E402
 
 STATS_MIN = 10000  # statistics only on tensors at least this large
-BENCH = ["bench", "train", "--shape", "tiny", "--device", "cpu", "--steps", "1", "--warmup", "0", "--dropout", "0",
+BENCH = ["bench", "train", "--shape", "tiny", "--device", "cpu", "--warmup", "0", "--dropout", "0",
          "--attention_dropout", "0"]
-PEER_ARGS = ["--shape", "tiny", "--device", "cpu", "--threads", "1", "--steps", "1", "--warmup", "0", "--dropout", "0",
+PEER_ARGS = ["--shape", "tiny", "--device", "cpu", "--threads", "1", "--warmup", "0", "--dropout", "0",
              "--attention_dropout", "0"]
+TOLERANCE = 0.05  # nats
 LOSS = re.compile(r"last loss (\S+)")
 
 
@@ -97,9 +99,8 @@ def rule_errors(named, dim, who):
 
 
 def masking_errors(batch, word_pred=0.15, shares=(0.8, 0.1, 0.1)):
-    """XLM's masking rates on our first batch, each within 4 binomial standard errors."""
-    b = batch
-    words, pred_index, targets = b["words"], b["pred_index"], b["targets"]
+    """XLM's masking rates on one of our batches ({name: tensor}), each within 4 binomial standard errors."""
+    words, pred_index, targets = batch["words"], batch["pred_index"], batch["targets"]
     cells, n = words.numel(), pred_index.numel()
     inputs = words.reshape(-1)[pred_index]
     observed = {"predicted": (n / cells, word_pred, cells),
@@ -114,16 +115,16 @@ def masking_errors(batch, word_pred=0.15, shares=(0.8, 0.1, 0.1)):
     return errors
 
 
-def run_ours(xlm, seed, directory):
-    cmd = [xlm] + BENCH + ["--seed", str(seed), "--dump_first_step", directory]
+def run_ours(xlm, seed, directory, steps=1):
+    cmd = [xlm] + BENCH + ["--steps", str(steps), "--seed", str(seed), "--dump_start", directory]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
     if proc.returncode != 0:
         raise SystemExit(f"first_step_check: {' '.join(cmd)} failed:\n{proc.stderr}")
     return float(LOSS.search(proc.stdout).group(1))
 
 
-def run_peer(directory):
-    cmd = [sys.executable, PEER] + PEER_ARGS + ["--load_first_step", directory]
+def run_peer(directory, steps=1):
+    cmd = [sys.executable, PEER] + PEER_ARGS + ["--steps", str(steps), "--load_start", directory]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"first_step_check: {' '.join(cmd)} failed:\n{proc.stderr}")
@@ -142,7 +143,7 @@ def own_init_loss(seed, directory):
     """First-step loss of the peer's own initialisation (torch seed `seed`) on our first batch."""
     model = peer_model(seed)
     model.eval()
-    words, positions, langs, pred_index, targets = peer.read_first_batch(directory)
+    words, positions, langs, pred_index, targets = peer.read_batches(directory)[0]
     with torch.no_grad():
         return model(words, positions, langs, None, pred_index, targets).item()
 
@@ -163,19 +164,22 @@ def main():
     dim = peer.SHAPES["tiny"]["emb_dim"]
 
     with tempfile.TemporaryDirectory() as tmp:
-        directory = os.path.join(tmp, "first_step")
-        ours = run_ours(args.xlm, args.seed, directory)
-        errors = rule_errors(peer.read_safetensors(os.path.join(directory, "model.safetensors")), dim, "xlm")
+        directory = os.path.join(tmp, "start")
+        errors = []
+        for steps in (1, 8):  # each run dumps the same start (same seed)
+            ours = run_ours(args.xlm, args.seed, directory, steps)
+            theirs = run_peer(directory, steps)
+            print(f"seed {args.seed}, step {steps}: xlm loss {ours:.4f}, peer from the same parameters and batches "
+                  f"{theirs:.4f} (|difference| {abs(ours - theirs):.2e}, tolerance {TOLERANCE})")
+            if not abs(ours - theirs) <= TOLERANCE:
+                errors.append(f"loss at step {steps}: xlm {ours:.4f}, peer {theirs:.4f}")
+        errors += rule_errors(peer.read_safetensors(os.path.join(directory, "model.safetensors")), dim, "xlm")
         own = peer_model(args.seed)
         named = dict(own.xlm_named_tensors())
         named["pred_layer.proj.weight"] = own.embeddings.weight
         errors += rule_errors(named, dim, "peer")
-        errors += masking_errors(peer.read_safetensors(os.path.join(directory, "batch.safetensors")))
-        theirs = run_peer(directory)
-        print(f"seed {args.seed}: xlm first-step loss {ours:.4f}, peer from the same parameters and batch {theirs:.4f}"
-              f" (|difference| {abs(ours - theirs):.2e}, tolerance 0.05)")
-        if not abs(ours - theirs) <= 0.05:
-            errors.append(f"first-step loss: xlm {ours:.4f}, peer {theirs:.4f}")
+        for i in range(4):
+            errors += masking_errors(peer.read_safetensors(os.path.join(directory, f"batch{i}.safetensors")))
 
         if args.seeds > 0:
             print("seed  xlm    peer-init-on-our-batch")
@@ -193,7 +197,7 @@ def main():
         print("FAIL", e)
     if errors:
         sys.exit(1)
-    print("first_step_check: XLM's initialisation on both sides, XLM's masking rates, equal first-step losses")
+    print("first_step_check: XLM's initialisation on both sides, XLM's masking rates, equal losses at steps 1 and 8")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@
 #include "nn/precision_mode.h"
 #include "nn/transformer.h"
 #include "objectives/lm_loss.h"
-#include "tasks/bench/first_step_dump.h"
 #include "tasks/bench/random_batches.h"
+#include "tasks/bench/start_dump.h"
 #include "tasks/pretrain/throughput.h"
 #include "tasks/pretrain/train_config.h"
 #include "text/shuffle.h"
@@ -128,7 +128,7 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* l
                         model_config.n_words, model_config.n_langs, r.parameters, config.batch_size, config.bptt,
                         config.tlm ? "MLM+TLM" : "MLM", r.precision, r.device);
 
-  if (!config.dump_first_step.empty()) dump_first_step(config.dump_first_step, step.model(), batches.front());
+  if (!config.dump_start.empty()) dump_start(config.dump_start, step.model(), batches);
 
   size_t next = 0;
   auto next_batch = [&]() -> const objectives::LmBatch& { return batches[next++ % batches.size()]; };

@@ -1,6 +1,6 @@
 // `xlm bench train` (issue 9): the FLOP count behind its MFU against a count
 // by hand, the random batches it trains on, a tiny run through the API, the
-// --dump_first_step files, and the command's four output lines on the tiny shape.
+// --dump_start files, and the command's four output lines on the tiny shape.
 #include "core/error.h"
 #include "core/safetensors.h"
 #include "nn/tiny_model.h"
@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <regex>
 
 using namespace xlm;
@@ -101,7 +102,7 @@ TEST_CASE("run_train_bench times MLM+TLM steps and reports consistent figures", 
   CHECK(r.parameters == tasks::count_parameters(nn::TransformerModel(c.model_config(), 0)));
 }
 
-TEST_CASE("--dump_first_step writes the initial parameters and the first batch", "[bench]") {
+TEST_CASE("--dump_start writes the initial parameters and the batches the steps cycle through", "[bench]") {
   nntest::TempDir tmp;
   tasks::TrainBenchConfig c = tasks::train_bench_preset("tiny");
   c.device = "cpu";
@@ -114,7 +115,7 @@ TEST_CASE("--dump_first_step writes the initial parameters and the first batch",
   c.steps = 1;
   c.warmup = 0;
   c.seed = 5;
-  c.dump_first_step = tmp.file("first/step");  // parents are created
+  c.dump_start = tmp.file("first/step");  // parents are created
   tasks::run_train_bench(c);
 
   // The parameters before any update: those of a model built from the same seed.
@@ -126,21 +127,25 @@ TEST_CASE("--dump_first_step writes the initial parameters and the first batch",
     REQUIRE(model.tensors.count(name) == 1);
     CHECK(model.tensors.at(name).to_doubles() == t.to_doubles());
   }
-  // The batch: the first one the bench draws from its seed's data stream.
+  // The batches: the four the bench draws from its seed's data stream, in order.
   objectives::MaskingOptions masking;
   masking.n_words = c.n_words;
   text::SplitMix64 rng(text::derive_seed(c.seed, 2));
-  const objectives::LmBatch first = tasks::random_mlm_batch(3, 10, 0, 1, masking, rng);
-  const SafetensorsContents batch = load_safetensors(tmp.file("first/step/batch.safetensors"));
-  CHECK(batch.tensors.size() == 4);  // one language: no langs, default positions
-  CHECK(batch.tensors.at("words").to_vector<int64_t>() == first.words.to_vector<int64_t>());
-  CHECK(batch.tensors.at("lengths").to_vector<int64_t>() == std::vector<int64_t>(3, 10));
-  CHECK(batch.tensors.at("pred_index").to_vector<int64_t>() == first.pred_index.to_vector<int64_t>());
-  CHECK(batch.tensors.at("targets").to_vector<int64_t>() == first.targets.to_vector<int64_t>());
+  for (int i = 0; i < 4; ++i) {
+    INFO("batch " << i);
+    const objectives::LmBatch want = tasks::random_mlm_batch(3, 10, 0, 1, masking, rng);
+    const SafetensorsContents batch = load_safetensors(tmp.file("first/step/batch" + std::to_string(i) + ".safetensors"));
+    CHECK(batch.tensors.size() == 4);  // one language: no langs, default positions
+    CHECK(batch.tensors.at("words").to_vector<int64_t>() == want.words.to_vector<int64_t>());
+    CHECK(batch.tensors.at("lengths").to_vector<int64_t>() == std::vector<int64_t>(3, 10));
+    CHECK(batch.tensors.at("pred_index").to_vector<int64_t>() == want.pred_index.to_vector<int64_t>());
+    CHECK(batch.tensors.at("targets").to_vector<int64_t>() == want.targets.to_vector<int64_t>());
+  }
+  CHECK_FALSE(std::filesystem::exists(tmp.file("first/step/batch4.safetensors")));
 
   // A directory that cannot be created names the flag.
-  c.dump_first_step = tmp.file("first/step/model.safetensors/sub");
-  XLM_CHECK_THROWS(tasks::run_train_bench(c), FormatError, "--dump_first_step");
+  c.dump_start = tmp.file("first/step/model.safetensors/sub");
+  XLM_CHECK_THROWS(tasks::run_train_bench(c), FormatError, "--dump_start");
 }
 
 TEST_CASE("bench presets and config errors name the flag", "[bench]") {
