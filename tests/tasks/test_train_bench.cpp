@@ -102,7 +102,7 @@ TEST_CASE("run_train_bench times MLM+TLM steps and reports consistent figures", 
   CHECK(r.parameters == tasks::count_parameters(nn::TransformerModel(c.model_config(), 0)));
 }
 
-TEST_CASE("--dump_start writes the initial parameters and the batches the steps cycle through", "[bench]") {
+TEST_CASE("bench train dump_start writes the initial parameters and the batches the steps cycle through", "[bench]") {
   nntest::TempDir tmp;
   tasks::TrainBenchConfig c = tasks::train_bench_preset("tiny");
   c.device = "cpu";
