@@ -156,7 +156,7 @@ TEST_CASE("nn: the initialisation rule holds for f64 models and other seeds", "[
   }
 }
 
-TEST_CASE("nn: a sinusoidal position table replaces the N(0, D^-1/2) one", "[nn][init]") {
+TEST_CASE("nn: a sinusoidal position table replaces the normal one and is frozen", "[nn][init]") {
   TransformerConfig c = rule_config();
   c.sinusoidal_embeddings = true;
   c.is_decoder = false;
