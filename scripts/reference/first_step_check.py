@@ -21,8 +21,10 @@ nothing about their initialisation. This script therefore checks
      (torch_train_step.py --load_start) gives our first-step loss, and our
      loss after 8 steps (same batches, Adam, clipping; dropout off), within
      0.05 nats.
-With --seeds N it also surveys N seeds (no pass/fail): our first loss, and
-the peer's own initialisation on our batch, with means and standard errors.
+With --seeds N it also surveys N seeds (no pass/fail): our first loss and
+the peer's own initialisation's on our batch, each with the norm of its
+<mask> embedding row; means, standard errors, standard deviations and the
+correlation of loss and norm.
 
 Usage (python3 with torch):
   python3 scripts/reference/first_step_check.py --xlm build/xlm [--seed 0] [--seeds N]
@@ -140,18 +142,41 @@ def peer_model(seed):
 
 
 def own_init_loss(seed, directory):
-    """First-step loss of the peer's own initialisation (torch seed `seed`) on our first batch."""
+    """(first-step loss, |e_<mask>|) of the peer's own initialisation (torch seed `seed`) on our first batch."""
     model = peer_model(seed)
     model.eval()
     words, positions, langs, pred_index, targets = peer.read_batches(directory)[0]
     with torch.no_grad():
-        return model(words, positions, langs, None, pred_index, targets).item()
+        loss = model(words, positions, langs, None, pred_index, targets).item()
+        return loss, model.embeddings.weight[peer.MASK].double().norm().item()
 
 
-def mean_se(values):
+def mean_sd(values):
     m = sum(values) / len(values)
-    var = sum((v - m) ** 2 for v in values) / max(1, len(values) - 1)
-    return m, math.sqrt(var / len(values))
+    return m, math.sqrt(sum((v - m) ** 2 for v in values) / max(1, len(values) - 1))
+
+
+def correlation(xs, ys):
+    (mx, sx), (my, sy) = mean_sd(xs), mean_sd(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / ((len(xs) - 1) * sx * sy)
+
+
+def survey(xlm, seeds, tmp):
+    print("seed  xlm loss |e_mask|   peer-init loss |e_mask|   (both on our first batch)")
+    rows = []
+    for seed in range(seeds):
+        d = os.path.join(tmp, f"s{seed}")
+        ours = run_ours(xlm, seed, d)
+        norm = peer.read_safetensors(os.path.join(d, "model.safetensors"))["embeddings.weight"][peer.MASK]
+        rows.append((ours, norm.double().norm().item()) + own_init_loss(seed, d))
+        print(f"{seed:4d}  {rows[-1][0]:8.4f} {rows[-1][1]:8.4f}   {rows[-1][2]:14.4f} {rows[-1][3]:8.4f}", flush=True)
+    n = len(rows)
+    for who, loss, norm in (("xlm", 0, 1), ("peer's init", 2, 3)):
+        m, sd = mean_sd([r[loss] for r in rows])
+        line = f"{who}: mean first loss {m:.3f} +- {sd / math.sqrt(n):.3f} (standard error), sd {sd:.3f}"
+        if n > 2:
+            line += f", correlation with |e_mask| {correlation([r[loss] for r in rows], [r[norm] for r in rows]):.2f}"
+        print(line)
 
 
 def main():
@@ -182,16 +207,7 @@ def main():
             errors += masking_errors(peer.read_safetensors(os.path.join(directory, f"batch{i}.safetensors")))
 
         if args.seeds > 0:
-            print("seed  xlm    peer-init-on-our-batch")
-            ours_all, peer_all = [], []
-            for seed in range(args.seeds):
-                d = os.path.join(tmp, f"s{seed}")
-                ours_all.append(run_ours(args.xlm, seed, d))
-                peer_all.append(own_init_loss(seed, d))
-                print(f"{seed:4d}  {ours_all[-1]:.4f} {peer_all[-1]:.4f}", flush=True)
-            (mo, so), (mp, sp) = mean_se(ours_all), mean_se(peer_all)
-            print(f"mean over {args.seeds} seeds: xlm {mo:.3f} +- {so:.3f}, peer's own init {mp:.3f} +- {sp:.3f} "
-                  f"(standard errors); difference {mo - mp:+.3f} +- {math.hypot(so, sp):.3f}")
+            survey(args.xlm, args.seeds, tmp)
 
     for e in errors:
         print("FAIL", e)
