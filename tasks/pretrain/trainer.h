@@ -15,7 +15,10 @@
 // directories are written in f32, checkpoints add the masters and the scaler.
 // On N ranks (docs/distributed.md) each rank trains on its shard of the data
 // with its own random streams, gradients are averaged over the ranks, and
-// only rank 0 writes the run folder; epochs count the sentences of all ranks.
+// only rank 0 writes the run folder (a failed save there stops every rank at
+// once); epochs count the sentences of all ranks; valid/test evaluation is
+// sharded over the ranks and gives every rank the one-rank scores. With
+// --zero1 the optimizer state (and the masters in mixed precision) is sharded.
 #pragma once
 
 #include "core/communicator.h"
