@@ -7,16 +7,18 @@ position's own input word gets a logit near |LN(e_w + p_t)| |e_w| ~ 11 on
 the tiny shape, far above the others (std ~1): kept words cost ~0.3 nats,
 and the 80% of predicted positions that read <mask> lose ~11 nats to the
 <mask> row's own logit. That logit grows with the squared norm of one random
-row, so the first loss moves by tenths of a nat from seed to seed (docs/
-model.md, "Initialisation"): two engines' single-seed first losses say
-nothing about their initialisation. This script therefore checks
+row, so the first loss moves by ~0.6 nats (one standard deviation) from
+seed to seed (docs/model.md, "Initialisation"): two engines' single-seed
+first losses say nothing about their initialisation. This script therefore
+checks
   1. the rule: every parameter `xlm bench train` starts from
      (--dump_start) and every parameter of the peer's own model follows
      XLM's initialisation (normal tables: std within 3%; uniforms: inside the
      bound, variance within 3% of b^2/3, on tensors of >= 10k values; pad
      row zero; LayerNorm 1 / 0; tied output weight);
-  2. the batch: the predicted fraction and the <mask> / kept / random shares
-     of the first batch are XLM's 0.15 and 80/10/10 within 4 standard errors;
+  2. the batches: the predicted fraction and the <mask> / kept / random
+     shares of each of the four distinct batches are XLM's 0.15 and
+     80/10/10 within 4 standard errors;
   3. the loss: the peer started from our parameters on our batches
      (torch_train_step.py --load_start) gives our first-step loss, and our
      loss after 8 steps (same batches, Adam, clipping; dropout off), within
