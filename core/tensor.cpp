@@ -5,6 +5,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/host_reads.h"
 
 #include <fmt/ranges.h>
 
@@ -268,6 +269,7 @@ std::vector<double> Tensor::to_doubles() const {
 
 double Tensor::item() const {
   XLM_CHECK(numel() == 1, ShapeError, "item() needs a one-element tensor, got {}", describe());
+  count_host_read();
   return to_doubles()[0];
 }
 

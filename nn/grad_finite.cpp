@@ -7,6 +7,7 @@
 
 #include "core/autograd.h"
 #include "core/dispatch.h"
+#include "core/host_reads.h"
 #include "kernels/backend.h"
 
 #include <cmath>
@@ -17,6 +18,7 @@ namespace xlm::nn {
 namespace {
 
 bool check_group(int device, const std::vector<Tensor>& grads, double inv_scale) {
+  count_host_read();  // one flag per device group, on every backend (core/host_reads.h)
   if (device < 0) return unscale_and_check_cpu(grads, inv_scale);
 #if XLM_WITH_CUDA
   return unscale_and_check_cuda(grads, inv_scale);
