@@ -24,6 +24,15 @@ constexpr const char* kInjectVar = "XLM_TEST_INJECT_INF_AT_STEP";
 
 }  // namespace
 
+double PrecisionStepResult::grad_norm() const {
+  double squares = 0;
+  for (const Tensor& norm : group_norms) {
+    const double value = norm.item();
+    squares += value * value;
+  }
+  return std::sqrt(squares);
+}
+
 PrecisionStep::PrecisionStep(const nn::PrecisionMode& mode, const nn::LossScaleOptions& scaling,
                              std::vector<nn::NamedTensors> groups, Agreement agree_all_ranks, bool sharded_masters)
     : mode_(mode), scaler_(scaling), agree_(std::move(agree_all_ranks)) {
@@ -68,12 +77,7 @@ PrecisionStepResult PrecisionStep::step(nn::Optimizer& optimizer, double clip_no
   const nn::NamedTensors& params = optimizer_params();
   if (masters_) masters_->copy_grads_to_master();
   if (check_gradients(params, optimizer.n_updates())) {
-    double squares = 0;
-    for (const auto& group : clip_groups_) {
-      const double norm = nn::clip_grad_norm(group, clip_norm);
-      squares += norm * norm;
-    }
-    result.grad_norm = std::sqrt(squares);
+    for (const auto& group : clip_groups_) result.group_norms.push_back(nn::clip_grad_norm_on_device(group, clip_norm));
     optimizer.step();
     if (masters_) masters_->copy_master_to_model();
     result.stepped = true;

@@ -16,7 +16,10 @@
 // and agree_all_ranks combines the ranks' finite answers (a logical and over
 // all ranks; the identity on one rank) so that all ranks skip together.
 // In fp32 nothing is copied or scaled and step() is clip + step, bit for bit
-// what the trainer did before mixed precision existed.
+// what the trainer did before mixed precision existed. Clipping stays on the
+// device (nn::clip_grad_norm_on_device), so step() reads nothing back to the
+// host except, with loss scaling, the finite flag that decides the skip (the
+// step counter and the lr schedule depend on it, as with PyTorch's GradScaler).
 // With --zero1 the masters are sharded (Zero1Optimizer keeps each rank's
 // slice): constructed with sharded_masters, this object holds no master copy
 // and lends ZeRO-1 the middle of the guarded order, check_gradients().
@@ -42,7 +45,11 @@ namespace xlm::tasks {
 
 struct PrecisionStepResult {
   bool stepped = false;  // false: non-finite gradients on some rank, the step was skipped
-  double grad_norm = 0;  // joint norm of the groups' norms before clipping (0 when skipped)
+  // Each group's norm before clipping, one-element f64 tensors still on the
+  // device (empty when skipped): step() reads nothing back, a log line does.
+  std::vector<Tensor> group_norms;
+  // The joint norm sqrt(sum of the groups' squared norms): one host read per group.
+  double grad_norm() const;
 };
 
 class PrecisionStep {
