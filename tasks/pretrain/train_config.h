@@ -93,6 +93,9 @@ struct TrainConfig {
   std::string device;          // "cpu" or "cuda"; "" = cuda when a GPU is visible, else cpu
   uint64_t seed = 0;           // initialisation, data order, masking and dropout
   int64_t log_every = 10;      // iterations between two training log lines
+  // Internal, no flag: build the next MLM/CLM batch on a background thread
+  // while the current step computes (bit-identical either way; tests turn it off).
+  bool prefetch_batches = true;
 
   // ---- data parallelism (ours; docs/distributed.md)
   double bucket_mb = 25;            // gradient all-reduce bucket size

@@ -4,6 +4,11 @@
 // objectives unevenly); the step counter of the log is XLM's n_total_iter;
 // checkpoints are folders written atomically and hold the random states and
 // data cursors, so a resumed run reproduces the uninterrupted one bit for bit.
+// A step reads nothing back from the device (docs/performance.md): each loss
+// stays a device scalar until the next log line or the epoch end reads it
+// (a diverged loss is reported then, with the iteration it happened at),
+// clipping keeps its norm on the device, and only fp16's finite flag is read.
+// The next MLM/CLM host batch is built on a background thread meanwhile.
 #include "tasks/pretrain/trainer.h"
 
 #include "core/autograd.h"
@@ -31,6 +36,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <set>
 
@@ -311,42 +317,72 @@ void Trainer::train_epoch() {
   log_clock_ = std::chrono::steady_clock::now();
   model_->set_training(true);
   if (decoder_) decoder_->set_training(true);
+  // Prefetch: the next MLM/CLM host batch is built on a background thread
+  // while the current step computes, one batch ahead, in the order the steps
+  // consume them, so data cursors and mask_rng_ advance exactly as without it.
+  // It never crosses the end of the epoch (the checkpoint records cursors and
+  // random states there), nor with a decoder the end of an iteration (the MT
+  // steps read the same parallel streams and draw from order_rng_).
+  std::future<objectives::LmBatch> next;  // the batch of the step after the current one
+  std::vector<PlannedStep> plan, next_plan;
+  bool planned = false;  // next_plan holds the next iteration's steps
   while (n_sentences_ < config_.epoch_size) {
-    for (const auto* steps : {&clm_steps_, &mlm_steps_}) {
-      if (steps->empty()) continue;
-      std::vector<objectives::Step> specs;
-      std::vector<int64_t> sizes;
-      for (const LmStep& s : *steps) {
-        specs.push_back(s.spec);
-        if (s.spec.is_pair()) {
-          const text::LanguagePair pair = objectives::dataset_pair(s.spec);
-          sizes.push_back(data_->train_pairs(pair.l1, pair.l2));
-        } else {
-          sizes.push_back(data_->train_sentences(s.spec.lang1));
-        }
+    plan = planned ? std::move(next_plan) : plan_lm_steps(n_total_iter_);
+    planned = false;
+    for (size_t i = 0; i < plan.size(); ++i) {
+      const objectives::LmBatch batch = next.valid() ? next.get() : build_lm_batch(plan[i].step);
+      const LmStep* after = nullptr;
+      if (config_.prefetch_batches && i + 1 < plan.size()) {
+        after = &plan[i + 1].step;
+      } else if (config_.prefetch_batches && !encoder_decoder() &&
+                 n_sentences_ + config_.batch_size * dp_->world_size() < config_.epoch_size) {
+        next_plan = plan_lm_steps(n_total_iter_ + 1);  // the draws the next iteration would make first
+        planned = true;
+        if (!next_plan.empty()) after = &next_plan.front().step;
       }
-      const std::string objective = steps->front().objective;
-      const double lambda =
-          (objective == "clm" ? lambda_clm_ : lambda_mlm_).value_at(n_total_iter_);
-      for (const auto& spec : objectives::sample_step_order(specs, sizes, config_.lg_sampling_factor, order_rng_))
-        run_step(LmStep{objective, spec}, lambda);
+      if (after != nullptr) next = std::async(std::launch::async, [this, step = *after] { return build_lm_batch(step); });
+      train_lm_batch(plan[i], batch);
     }
     if (encoder_decoder()) run_encdec_steps();
     end_iteration();
   }
+  read_pending_statistics();  // the epoch's last losses, before evaluation and the checkpoint
 }
 
-void Trainer::run_step(const LmStep& step, double lambda) {
-  if (lambda == 0.0) return;
-  objectives::LmBatch batch;
+std::vector<Trainer::PlannedStep> Trainer::plan_lm_steps(int64_t iteration) {
+  std::vector<PlannedStep> plan;
+  for (const auto* steps : {&clm_steps_, &mlm_steps_}) {
+    if (steps->empty()) continue;
+    std::vector<objectives::Step> specs;
+    std::vector<int64_t> sizes;
+    for (const LmStep& s : *steps) {
+      specs.push_back(s.spec);
+      if (s.spec.is_pair()) {
+        const text::LanguagePair pair = objectives::dataset_pair(s.spec);
+        sizes.push_back(data_->train_pairs(pair.l1, pair.l2));
+      } else {
+        sizes.push_back(data_->train_sentences(s.spec.lang1));
+      }
+    }
+    const std::string objective = steps->front().objective;
+    const double lambda = (objective == "clm" ? lambda_clm_ : lambda_mlm_).value_at(iteration);
+    for (const auto& spec : objectives::sample_step_order(specs, sizes, config_.lg_sampling_factor, order_rng_))
+      if (lambda != 0.0) plan.push_back(PlannedStep{LmStep{objective, spec}, lambda});
+  }
+  return plan;
+}
+
+objectives::LmBatch Trainer::build_lm_batch(const LmStep& step) {
   if (step.spec.is_pair()) {
     const text::LanguagePair pair = objectives::dataset_pair(step.spec);
-    batch = builder_->pair_batch(step, data_->para(pair.l1, pair.l2).train->next(), mask_rng_);
-  } else {
-    batch = builder_->stream_batch(step, data_->mono(step.spec.lang1).train->next(), mask_rng_);
+    return builder_->pair_batch(step, data_->para(pair.l1, pair.l2).train->next(), mask_rng_);
   }
-  batch = objectives::to_device(batch, device_);
-  backward_and_update(objectives::lm_loss(*model_, batch), step.loss_name(), lambda);
+  return builder_->stream_batch(step, data_->mono(step.spec.lang1).train->next(), mask_rng_);
+}
+
+void Trainer::train_lm_batch(const PlannedStep& planned, const objectives::LmBatch& host_batch) {
+  const objectives::LmBatch batch = objectives::to_device(host_batch, device_);
+  backward_and_update(objectives::lm_loss(*model_, batch), planned.step.loss_name(), planned.lambda);
   const int64_t rows = batch.words.size(0), cols = batch.words.size(1);
   n_sentences_ += config_.batch_size * dp_->world_size();  // every rank's sentences count
   words_since_log_ += rows * cols;
@@ -354,13 +390,7 @@ void Trainer::run_step(const LmStep& step, double lambda) {
 }
 
 void Trainer::backward_and_update(Tensor loss, const std::string& name, double lambda) {
-  const float loss_value = static_cast<float>(loss.item());
-  XLM_CHECK(std::isfinite(loss_value), Error, "{} loss is {} at iteration {}: training diverged (lower the learning rate?)",
-            name, loss_value, n_total_iter_);
-  loss_history_[name].push_back(loss_value);
-  auto& sum = loss_sums_[name];
-  sum.first += loss_value;
-  sum.second += 1;
+  pending_losses_.push_back(PendingLoss{name, loss.detach(), n_total_iter_});  // read at the next log line
   if (lambda != 1.0) loss = scale(loss, lambda);
   {
     const auto reduce_during_backward = dp_->backward_hook((n_backward_ + 1) % config_.accumulate_gradients == 0);
@@ -378,6 +408,7 @@ void Trainer::backward_and_update(Tensor loss, const std::string& name, double l
         double sum = 0;
         for (double norm : result.norms) sum += norm * norm;
         last_grad_norm_ = std::sqrt(sum);
+        pending_grad_norms_.clear();
       }
       zero.zero_grad();
     } else {
@@ -385,7 +416,7 @@ void Trainer::backward_and_update(Tensor loss, const std::string& name, double l
       // Each model clipped on its own, as XLM's optimize(); the logged norm is their joint norm.
       // A non-finite gradient (fp16 overflow on any rank) skips the step on every rank.
       const PrecisionStepResult result = precision_->step(*optimizer_, config_.clip_grad_norm);
-      if (result.stepped) last_grad_norm_ = result.grad_norm;
+      if (result.stepped) pending_grad_norms_ = result.group_norms;  // read when logged
     }
     dp_->after_update(trained_, optimizer_ ? optimizer_->n_updates() : dp_->zero1_optimizer().n_updates());
   }
@@ -459,7 +490,28 @@ void Trainer::end_iteration() {
   if (n_total_iter_ % config_.log_every == 0) log_progress();
 }
 
+void Trainer::read_pending_statistics() {
+  for (const PendingLoss& pending : pending_losses_) {
+    const float loss_value = static_cast<float>(pending.value.item());
+    XLM_CHECK(std::isfinite(loss_value), Error,
+              "{} loss is {} at iteration {}: training diverged (lower the learning rate?)", pending.name, loss_value,
+              pending.iteration);
+    loss_history_[pending.name].push_back(loss_value);
+    auto& sum = loss_sums_[pending.name];
+    sum.first += loss_value;
+    sum.second += 1;
+  }
+  pending_losses_.clear();
+  if (!pending_grad_norms_.empty()) {
+    PrecisionStepResult stepped;
+    stepped.group_norms = std::move(pending_grad_norms_);
+    last_grad_norm_ = stepped.grad_norm();
+    pending_grad_norms_.clear();
+  }
+}
+
 void Trainer::log_progress() {
+  read_pending_statistics();  // before the clock: the reads wait for the device to finish the steps timed
   const auto now = std::chrono::steady_clock::now();
   const double seconds = std::chrono::duration<double>(now - log_clock_).count();
   const DeviceFigures figures = device_figures(device_);

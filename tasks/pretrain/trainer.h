@@ -79,12 +79,24 @@ class Trainer {
   DataParallel& data_parallel() { return *dp_; }
   // The loss of every training step this process took, by step name
   // ("mlm_en", "mlm_en-fr", "clm_fr", "ae_en", "mt_en-fr", "bt_en-fr-en"),
-  // in order (tests use it).
+  // in order (tests use it). Losses stay on the device until a log line or
+  // the end of an epoch reads them, so this is complete after run().
   const std::map<std::string, std::vector<float>>& loss_history() const { return loss_history_; }
 
  private:
+  // One MLM/CLM step of an iteration, its lambda drawn for that iteration.
+  struct PlannedStep {
+    LmStep step;
+    double lambda;
+  };
   void train_epoch();
-  void run_step(const LmStep& step, double lambda);
+  // Draws this iteration's MLM/CLM step order from order_rng_ (the same draws
+  // as running them one by one); steps with lambda 0 are left out.
+  std::vector<PlannedStep> plan_lm_steps(int64_t iteration);
+  // The host batch of a step: data stream, masking (mask_rng_). Runs on the
+  // prefetch thread while the previous step computes.
+  objectives::LmBatch build_lm_batch(const LmStep& step);
+  void train_lm_batch(const PlannedStep& planned, const objectives::LmBatch& host_batch);
   void run_encdec_steps();
   void run_ae_step(const std::string& lang, double lambda);
   void run_mt_step(const objectives::Step& direction, double lambda);
@@ -100,6 +112,8 @@ class Trainer {
   void load_models(const std::string& dir);
   bool encoder_decoder() const { return decoder_ != nullptr; }
   void end_iteration();
+  // Reads the losses and grad norms kept on the device since the last call.
+  void read_pending_statistics();
   void log_progress();
   void end_epoch(const Scores& scores);
   void save_checkpoint();
@@ -158,6 +172,15 @@ class Trainer {
   int64_t iters_since_log_ = 0;
   double flops_since_log_ = 0;
   double last_grad_norm_ = 0;
+  // Not yet read back (a read waits for the GPU): each step's loss, and the
+  // last stepped update's group norms (empty: last_grad_norm_ is current).
+  struct PendingLoss {
+    std::string name;
+    Tensor value;  // one element, on the device
+    int64_t iteration;
+  };
+  std::vector<PendingLoss> pending_losses_;
+  std::vector<Tensor> pending_grad_norms_;
   std::chrono::steady_clock::time_point log_clock_;
   std::map<std::string, std::vector<float>> loss_history_;
 };

@@ -1,0 +1,135 @@
+// The trainer's step without host synchronisation (issue 9): the batch
+// prefetch thread changes nothing (parameters, losses and metrics.jsonl bit
+// for bit with it off), losses read lazily give the log lines they gave when
+// read every step (a log line every 3 iterations averages exactly the
+// per-iteration ones), and a step that writes no log line makes no
+// device-to-host scalar read in fp32 or in the f32_f64 test mode without loss
+// scaling, and exactly one (the finite flag) with dynamic loss scaling.
+#include "core/host_reads.h"
+#include "pretrain_fixture.h"
+#include "run_helpers.h"
+#include "support.h"
+#include "tasks/pretrain/trainer.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+using xlm::test::train_records;
+
+xlm::tasks::TrainConfig sync_config(const std::string& name) {
+  xlm::tasks::TrainConfig c;
+  c.dump_path = xlm::test::scratch_dir(name);
+  c.exp_name = "sync";
+  c.exp_id = "run";
+  c.data_path = xlm::test::pretrain_data_dir();
+  c.lgs = "en-fr";
+  c.clm_steps = "fr";
+  c.mlm_steps = "en,en-fr";  // three steps an iteration: prefetch within and across iterations
+  c.emb_dim = 32;
+  c.n_layers = 1;
+  c.n_heads = 4;
+  c.bptt = 32;
+  c.batch_size = 4;
+  c.epoch_size = 4 * 3 * 4;  // 4 iterations an epoch
+  c.max_epoch = 2;           // the prefetch must stop at the epoch end (checkpoint, evaluation)
+  c.optimizer = "adam_inverse_sqrt,lr=0.005,warmup_updates=20";
+  c.clip_grad_norm = 0.5;  // small enough to clip
+  c.device = "cpu";
+  return c;
+}
+
+std::vector<std::vector<double>> parameter_values(xlm::tasks::Trainer& trainer) {
+  std::vector<std::vector<double>> out;
+  for (const auto& [name, p] : trainer.trained_parameters()) out.push_back(p.to_doubles());
+  return out;
+}
+
+// Host reads of a whole run with `epoch_size` sentences (one epoch, no log line inside it).
+int64_t run_reads(xlm::tasks::TrainConfig c, int64_t epoch_size) {
+  c.mlm_steps = "en";
+  c.clm_steps = "";
+  c.epoch_size = epoch_size;
+  c.max_epoch = 1;
+  c.log_every = 1000;
+  c.exp_id = "run-" + std::to_string(epoch_size);  // a fresh run, not a resume of the other
+  xlm::tasks::Trainer trainer(c);
+  const int64_t before = xlm::host_read_count();
+  trainer.run();
+  return xlm::host_read_count() - before;
+}
+
+}  // namespace
+
+TEST_CASE("xlm train: the batch prefetch thread changes nothing", "[tasks][train]") {
+  auto on_config = sync_config("sync-prefetch-on");
+  on_config.log_every = 2;
+  auto off_config = sync_config("sync-prefetch-off");
+  off_config.log_every = 2;
+  off_config.prefetch_batches = false;
+  xlm::tasks::Trainer on(on_config), off(off_config);
+  on.run();
+  off.run();
+  CHECK(on.n_total_iter() == 8);
+  CHECK(on.loss_history() == off.loss_history());
+  CHECK(on.loss_history().at("mlm_en-fr").size() == 8);
+  CHECK(parameter_values(on) == parameter_values(off));
+  const auto records = train_records(on.run_dir());
+  CHECK(records.size() == 4);
+  CHECK(records == train_records(off.run_dir()));
+}
+
+TEST_CASE("xlm train: losses and norms read at the log line are those of every step", "[tasks][train]") {
+  auto every_config = sync_config("sync-log-1");
+  every_config.log_every = 1;
+  every_config.max_epoch = 1;
+  every_config.epoch_size = 4 * 3 * 6;  // 6 iterations
+  auto third_config = every_config;
+  third_config.dump_path = xlm::test::scratch_dir("sync-log-3");
+  third_config.log_every = 3;
+  xlm::tasks::Trainer every(every_config), third(third_config);
+  every.run();
+  third.run();
+  const auto fine = train_records(every.run_dir());
+  const auto coarse = train_records(third.run_dir());
+  REQUIRE(fine.size() == 6);
+  REQUIRE(coarse.size() == 2);
+  for (size_t k = 0; k < coarse.size(); ++k) {
+    INFO("log line " << k);
+    const auto& last = fine[3 * k + 2];
+    CHECK(coarse[k].at("step") == last.at("step"));
+    CHECK(coarse[k].at("gnorm").get<double>() == last.at("gnorm").get<double>());
+    CHECK(coarse[k].at("lr").get<double>() == last.at("lr").get<double>());
+    CHECK(coarse[k].at("gnorm").get<double>() > 0.5);  // the norm before clipping
+    for (const char* name : {"mlm_en", "mlm_en-fr", "clm_fr"}) {
+      // Each fine record holds one float loss (in double); the coarse one their mean, summed in the same order.
+      double sum = 0;
+      for (size_t i = 3 * k; i < 3 * k + 3; ++i) sum += fine[i].at(name).get<double>();
+      CHECK(coarse[k].at(name).get<double>() == sum / 3.0);
+    }
+  }
+  CHECK(every.loss_history() == third.loss_history());
+}
+
+TEST_CASE("xlm train: a step without a log line reads nothing back, fp16 scaling reads its flag once",
+          "[tasks][train][precision]") {
+  // Two runs that differ only by 3 steps: the same evaluation, 3 more steps,
+  // and each step's loss read once at the epoch end.
+  const auto per_step = [](xlm::tasks::TrainConfig c) {
+    const int64_t short_run = run_reads(c, 4 * 2);
+    const int64_t long_run = run_reads(c, 4 * 5);
+    return (long_run - short_run) / 3 - 1;  // minus the loss read at the epoch end
+  };
+  auto fp32 = sync_config("sync-reads-fp32");
+  CHECK(per_step(fp32) == 0);
+  auto unscaled = sync_config("sync-reads-f32_f64-off");
+  unscaled.precision_test = "f32_f64";
+  unscaled.loss_scale = "off";
+  CHECK(per_step(unscaled) == 0);
+  auto scaled = sync_config("sync-reads-f32_f64-dynamic");
+  scaled.precision_test = "f32_f64";
+  CHECK(per_step(scaled) == 1);
+}
