@@ -30,8 +30,8 @@ template <typename T>
 
 // grad_x and acc[c] += grad_x over all rows, for columns [c0, c1).
 template <typename T>
-[[gnu::always_inline]] inline void backward_columns(const T* x, const T* b, const T* gy, T* gx, double* acc, int64_t rows, int64_t N,
-                             int64_t c0, int64_t c1) {
+[[gnu::always_inline]] inline void backward_columns(const T* x, const T* b, const T* gy, T* gx, double* acc,
+                                                    int64_t rows, int64_t N, int64_t c0, int64_t c1) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * N;
     const T* gr = gy + r * N;

@@ -74,7 +74,8 @@ TEST_CASE("philox_batch_bits equals the scalar block function", "[vec_math][phil
   for (int trial = 0; trial < 20; ++trial) {
     const uint64_t seed = gen();
     // Low and high block words both exercised, including a carry into the high word.
-    const uint64_t first = trial == 0 ? 0 : trial == 1 ? 0xFFFFFFF8ull : gen() >> (trial % 3 == 0 ? 2 : 30);  // offsets 4 * block fit in 64 bits
+    // Offsets 4 * block must fit in 64 bits for philox_bits below.
+    const uint64_t first = trial == 0 ? 0 : trial == 1 ? 0xFFFFFFF8ull : gen() >> (trial % 3 == 0 ? 2 : 30);
     uint32_t bits[4 * kPhiloxBatch];
     philox_batch_bits(seed, first, bits);
     for (int j = 0; j < kPhiloxBatch; ++j) {
