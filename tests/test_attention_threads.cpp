@@ -1,11 +1,13 @@
-// The CPU attention twin splits its (b, h) heads over the OpenMP threads, and
-// its f32 softmax uses core/vec_math.h's exp instead of libm's. A head never
-// spans two threads, so the output, the logsumexp and the three gradients
-// must be the same bits for 1 and 2 threads; and the exp must stay within the
-// ~1 ulp the softmax tolerances (docs/numerics.md) were set for.
+// The CPU attention twin splits its (b, h) heads over the OpenMP threads (the
+// masked softmax its rows), and their f32 softmax uses core/vec_math.h's exp
+// instead of libm's. A head (a row) never spans two threads, so the output,
+// the logsumexp and the gradients must be the same bits for 1 and 2 threads;
+// and the exp must stay within the ~1 ulp the softmax tolerances
+// (docs/numerics.md) were set for.
 #include "core/autograd.h"
 #include "core/vec_math.h"
 #include "kernels/attention/attention.h"
+#include "kernels/masked_softmax/masked_softmax.h"
 #include "kernels/op_spec.h"
 #include "support.h"
 
@@ -84,6 +86,29 @@ TEST_CASE("attention CPU: the same bits for 1 and 2 threads, forward and backwar
     CHECK(std::isfinite(one.out[0]));
   }
   omp_set_num_threads(saved);
+#else
+  SUCCEED("built without OpenMP: one thread only");
+#endif
+}
+
+TEST_CASE("masked softmax CPU: the same bits for 1 and 2 threads, forward and backward", "[masked_softmax][threads]") {
+#if defined(_OPENMP)
+  const int saved = omp_get_max_threads();
+  const Shape shape{3, 4, 130, 130};  // 1560 rows: several chunks of 16384 elements
+  const Tensor scores = Tensor::from_doubles(random_uniform(shape, 41, -4.0, 4.0).to_doubles(), shape, DType::f32);
+  const Tensor grad = Tensor::from_doubles(random_uniform(shape, 42).to_doubles(), shape, DType::f32);
+  const Tensor lengths = Tensor::from_doubles({130, 70, 0}, {3}, DType::i64);
+  std::vector<float> y[2], g[2];
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    const Tensor out = masked_softmax(scores, lengths, true, 0.125);
+    y[threads - 1] = out.to_vector<float>();
+    g[threads - 1] = masked_softmax_backward(out, grad, 0.125).to_vector<float>();
+  }
+  omp_set_num_threads(saved);
+  CHECK(std::memcmp(y[0].data(), y[1].data(), y[0].size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(g[0].data(), g[1].data(), g[0].size() * sizeof(float)) == 0);
+  CHECK(y[0][0] == 1.0f);  // row 0 of the causal mask sees one key
 #else
   SUCCEED("built without OpenMP: one thread only");
 #endif
