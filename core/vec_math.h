@@ -81,7 +81,9 @@ inline float exp(float x) {
   p = p * r + 1.0f;
   p = p * r + 1.0f;
   const int32_t a = ki >> 1, b = ki - a;  // both in [-75, 64]: normal powers of two
-  const float e = p * bits_float(static_cast<uint32_t>(a + 127) << 23) * bits_float(static_cast<uint32_t>(b + 127) << 23);
+  const float pow_a = bits_float(static_cast<uint32_t>(a + 127) << 23);
+  const float pow_b = bits_float(static_cast<uint32_t>(b + 127) << 23);
+  const float e = p * pow_a * pow_b;
   return select(mask(is_nan(in)), in, e);
 }
 
