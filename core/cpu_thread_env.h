@@ -32,4 +32,10 @@ inline constexpr CpuThreadEnvDefault kCpuThreadEnvDefaults[] = {
 // the caller must re-execute for it to apply; false again in the new image).
 bool set_cpu_thread_env_defaults();
 
+// For a program's main: sets the defaults and, when it set one, executes the
+// same binary again with argv (by its real path, so the process keeps its
+// name). Returns only when nothing was set or the exec failed (the program
+// then runs with the libraries' own defaults).
+void apply_cpu_thread_env_defaults(char** argv);
+
 }  // namespace xlm

@@ -19,8 +19,6 @@
 #include <cstdio>
 #include <exception>
 
-#include <unistd.h>
-
 namespace xlm::tools {
 #define XLM_COMMAND(name) void add_##name##_command(CLI::App& app);
 #include "tools/commands.def"
@@ -28,8 +26,7 @@ namespace xlm::tools {
 }  // namespace xlm::tools
 
 int main(int argc, char** argv) {
-  // If the exec fails the program goes on, with the libraries' own defaults.
-  if (xlm::set_cpu_thread_env_defaults()) execv("/proc/self/exe", argv);
+  xlm::apply_cpu_thread_env_defaults(argv);
   std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"xlm: cross-lingual language model pretraining (XLM) in C++/CUDA"};
   app.name("xlm");

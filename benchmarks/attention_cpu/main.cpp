@@ -26,8 +26,6 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 using namespace xlm;
 
 namespace {
@@ -94,7 +92,7 @@ void bench(int64_t b, int64_t t, int64_t h, int64_t d, int reps, bool with_compo
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (xlm::set_cpu_thread_env_defaults()) execv("/proc/self/exe", argv);  // as xlm does (tools/main.cpp)
+  xlm::apply_cpu_thread_env_defaults(argv);  // as xlm does (tools/main.cpp)
   const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
   const bool with_composed = !(argc > 2 && std::string(argv[2]) == "fused");
   fmt::print("f32, causal, dropout 0.1, best of {} runs, {} threads\n", reps, xlm::cpu_threads());
