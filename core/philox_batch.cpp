@@ -12,9 +12,8 @@ namespace {
 // One round of philox_round on every block. A function of its own (restrict
 // pointers, not inlined into the round loop): as part of the round loop GCC
 // unrolls the arrays into scalars and no longer vectorises the multiplies.
-[[gnu::noinline]] XLM_VEC_CLONES void philox_batch_round(uint32_t* __restrict c0, uint32_t* __restrict c1,
-                                                         uint32_t* __restrict c2, uint32_t* __restrict c3, uint32_t k0,
-                                                         uint32_t k1) {
+XLM_VEC_NOINLINE_FN void philox_batch_round(uint32_t* __restrict c0, uint32_t* __restrict c1, uint32_t* __restrict c2,
+                                            uint32_t* __restrict c3, uint32_t k0, uint32_t k1) {
   for (int j = 0; j < kPhiloxBatch; ++j) {
     const uint64_t p0 = static_cast<uint64_t>(0xD2511F53u) * c0[j];
     const uint64_t p1 = static_cast<uint64_t>(0xCD9E8D57u) * c2[j];

@@ -23,10 +23,15 @@
 // the engine for one CPU. The clones compute the same bits: the AVX2 target
 // does not include FMA (so nothing is contracted), wider vectors do the same
 // operations per element, and reductions run in fixed partial sums.
+// A cloned function is always called through the ifunc, never inlined (Clang
+// rejects noinline next to it); XLM_VEC_NOINLINE_FN is XLM_VEC_CLONES where
+// clones exist and noinline elsewhere.
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
 #define XLM_VEC_CLONES __attribute__((target_clones("avx2", "default")))
+#define XLM_VEC_NOINLINE_FN XLM_VEC_CLONES
 #else
 #define XLM_VEC_CLONES
+#define XLM_VEC_NOINLINE_FN __attribute__((noinline))
 #endif
 
 namespace xlm::vec {
