@@ -4,15 +4,24 @@
 // batches for it, and evaluate_lm scores a model on the valid/test files
 // under XLM's metric names (valid_en_mlm_ppl, valid_en-fr_mlm_acc,
 // valid_mlm_ppl = mean over the monolingual languages, ...).
+// On several ranks the evaluation is sharded (EvalRanks): batch i of a split
+// is scored by rank i mod N, every batch is still built on every rank (so
+// MLM masks draw the one-rank stream), and the sums (loss, words, correct)
+// are added over the ranks, so every rank gets the one-rank scores.
 #pragma once
 
 #include "nn/transformer.h"
 #include "objectives/lm_batch.h"
+#include "objectives/lm_loss.h"
 #include "objectives/masking.h"
 #include "objectives/pair_step.h"
 #include "tasks/pretrain/pretrain_data.h"
 #include "text/shuffle.h"
 
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -49,11 +58,27 @@ class LmBatchBuilder {
   objectives::MaskingOptions masking_;
 };
 
+// How an evaluation is split over the ranks of a data-parallel job
+// (DataParallel::eval_ranks); the default is one rank. Both functions are
+// collectives: every rank calls them in the same order.
+struct EvalRanks {
+  int rank = 0;
+  int world_size = 1;
+  std::function<void(std::vector<double>&)> sum;                     // in place, over the ranks
+  std::function<nlohmann::json(const nlohmann::json&)> all_gather;  // every rank's value, in rank order
+  bool owns(int64_t batch) const { return batch % world_size == rank; }
+  bool sharded() const { return world_size > 1; }
+};
+
+// A batch score summed over the ranks (ranks.sum).
+objectives::LmScore sum_over_ranks(const objectives::LmScore& mine, const EvalRanks& ranks);
+
 // Perplexity and accuracy of every step on each split ("valid", "test"),
 // without gradients and with dropout off (the model's mode is restored).
 // CLM streams are scored with one row per batch as XLM; MLM masks with a
 // generator seeded 0 for every (split, step), so scores compare across epochs.
 Scores evaluate_lm(nn::TransformerModel& model, PretrainData& data, const std::vector<LmStep>& steps,
-                   const LmBatchBuilder& builder, const std::vector<std::string>& splits = {"valid", "test"});
+                   const LmBatchBuilder& builder, const std::vector<std::string>& splits = {"valid", "test"},
+                   const EvalRanks& ranks = {});
 
 }  // namespace xlm::tasks
