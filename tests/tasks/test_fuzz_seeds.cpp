@@ -87,6 +87,9 @@ std::map<std::string, std::string> make_convert_seeds() {
   wide["max_positions"] = int64_t{1} << 40;
   seeds["bad_ours_huge_positions"] = fuzz::join_files(0, {wide.dump(), ours_weights, kSeedVocab});
   seeds["bad_ours_short_vocab"] = fuzz::join_files(0, {params, ours_weights, "le@@ 9\n"});
+  // fuzz_convert's first crash: a count of a digit then non-digits overflowed (text/dictionary.cpp).
+  seeds["bad_ours_vocab_count"] =
+      fuzz::join_files(0, {params, ours_weights, "le@@ 9\ner 8\nthe 7\ns 4\x8a" + std::string(35, '\x18') + "\n"});
   seeds["bad_ours_truncated_weights"] =
       fuzz::join_files(0, {params, ours_weights.substr(0, ours_weights.size() / 2), kSeedVocab});
   seeds["bad_ours_no_vocab"] = fuzz::join_files(0, {params, ours_weights});
