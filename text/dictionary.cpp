@@ -86,10 +86,13 @@ Dictionary Dictionary::from_vocab_stream(std::istream& in, const std::string& na
     const std::string word(fields[0]);
     const std::string_view count_text = fields[1];
     int64_t count = 0;
+    // At most 18 digits, so the value fits; stop at the first fault, since
+    // accumulating past it (a non-digit, a 19th digit) overflows int64.
     bool ok = !count_text.empty() && count_text.size() <= 18;
-    for (char c : count_text) {
-      if (c < '0' || c > '9') ok = false;
-      count = count * 10 + (c - '0');
+    for (size_t i = 0; ok && i < count_text.size(); ++i) {
+      const char c = count_text[i];
+      ok = c >= '0' && c <= '9';
+      if (ok) count = count * 10 + (c - '0');
     }
     if (!ok)
       throw FormatError(fmt::format("{}:{}: count \"{}\" of word \"{}\" is not a non-negative integer", name,

@@ -54,9 +54,7 @@ double l2(const Row& a, const Row& b, int64_t dim) {
 
 }  // namespace
 
-std::vector<DictionaryPair> read_bilingual_dictionary(const std::string& path) {
-  std::ifstream in(path);
-  XLM_CHECK(in.good(), ConfigError, "--dict {}: cannot open", path);
+std::vector<DictionaryPair> read_bilingual_dictionary(std::istream& in, const std::string& name) {
   std::vector<DictionaryPair> pairs;
   std::string line;
   for (int64_t n = 1; std::getline(in, line); ++n) {
@@ -64,10 +62,16 @@ std::vector<DictionaryPair> read_bilingual_dictionary(const std::string& path) {
     if (line.empty()) continue;
     const size_t tab = line.find('\t');
     XLM_CHECK(tab != std::string::npos && tab > 0 && tab + 1 < line.size() && line.find('\t', tab + 1) == std::string::npos,
-              FormatError, "{}:{}: expected \"source<TAB>target\"", path, n);
+              FormatError, "{}:{}: expected \"source<TAB>target\"", name, n);
     pairs.push_back({line.substr(0, tab), line.substr(tab + 1)});
   }
   return pairs;
+}
+
+std::vector<DictionaryPair> read_bilingual_dictionary(const std::string& path) {
+  std::ifstream in(path);
+  XLM_CHECK(in.good(), ConfigError, "--dict {}: cannot open", path);
+  return read_bilingual_dictionary(in, path);
 }
 
 WordTranslationScores evaluate_word_translation(const std::vector<float>& embeddings, int64_t dim,

@@ -12,6 +12,7 @@
 #include "text/dictionary.h"
 
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct DictionaryPair {
 // "src<TAB>tgt" per line (the files `xlm data debian --sources dict` writes);
 // FormatError naming file and line for a line without exactly one tab.
 std::vector<DictionaryPair> read_bilingual_dictionary(const std::string& path);
+// The same from a stream (fuzzing, tests); `name` labels errors.
+std::vector<DictionaryPair> read_bilingual_dictionary(std::istream& in, const std::string& name);
 
 struct WordTranslationScores {
   int64_t dictionary_pairs = 0;  // pairs given
