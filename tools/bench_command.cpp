@@ -66,6 +66,8 @@ void add_bench_command(CLI::App& app) {
   add_override(cmd, o, scratch, "--steps", &C::steps, "timed steps (default 10)");
   add_override(cmd, o, scratch, "--warmup", &C::warmup, "untimed steps first (default 3)");
   add_override(cmd, o, scratch, "--seed", &C::seed, "seed of the model, the data and the masks");
+  add_override(cmd, o, scratch, "--dump_start", &C::dump_start,
+               "write the initial model and the batches to this directory (safetensors), for the peer");
   cmd->callback([shape, overrides] {
     tasks::TrainBenchConfig config = tasks::train_bench_preset(*shape);
     for (const Override& apply : *overrides) apply(config);

@@ -17,13 +17,24 @@ and each step copies its batch to the device, as ours does.
     python3 benchmarks/peers/torch_train_step.py --shape tiny --device cpu --threads 2
     python3 benchmarks/peers/torch_train_step.py --shape enfr --device cuda --precision bf16 --compile
 
+Initialisation is XLM's (docs/model.md, "Initialisation"): word, position and
+language tables N(0, emb_dim^-1/2) with the <pad> row zero, every Linear and
+the output bias PyTorch's nn.Linear default U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+LayerNorm 1 / 0. --load_start DIR (what `xlm bench train --dump_start DIR`
+wrote) starts instead from our initial parameters and cycles through our
+batches, so that the two engines' losses can be compared step by step
+(scripts/reference/first_step_check.py).
+
 It prints the lines of `xlm bench train` (tokens/s, ms/step, mfu, peak memory).
 The MFU denominator is --peak_flops when given (benchmarks/train_step/run
 passes ours, so both sides divide by the same number), else 0 (mfu: 0.00%).
 """
 import argparse
+import json
 import math
+import os
 import resource
+import struct
 import time
 
 import torch
@@ -81,22 +92,105 @@ class Block(nn.Module):
         return x * keep if keep is not None else x
 
 
+def xlm_embedding(rows, dim, padding_idx=None):
+    """XLM's Embedding helper: N(0, dim^-1/2) entries, the padding row (if any) zero. Blocks' nn.Linear layers
+    keep PyTorch's default init, as XLM's Linear helper does."""
+    table = nn.Embedding(rows, dim, padding_idx=padding_idx)
+    nn.init.normal_(table.weight, mean=0, std=dim ** -0.5)
+    if padding_idx is not None:
+        with torch.no_grad():
+            table.weight[padding_idx].zero_()
+    return table
+
+
+def read_safetensors(path):
+    """{name: tensor} of a safetensors file (F32, F64, I64)."""
+    dtypes = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64}
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] not in dtypes:
+            raise SystemExit(f"torch_train_step.py: {path}: tensor {name} has dtype {info['dtype']}, "
+                             f"expected one of {sorted(dtypes)}")
+        begin, end = info["data_offsets"]
+        raw = bytearray(data[8 + n + begin:8 + n + end])
+        flat = torch.frombuffer(raw, dtype=dtypes[info["dtype"]]) if raw else torch.empty(0, dtype=dtypes[info["dtype"]])
+        out[name] = flat.reshape(info["shape"])
+    return out
+
+
+def load_start(model, directory):
+    """Copies DIR/model.safetensors into the model; returns DIR's batches (read_batches)."""
+    weights = read_safetensors(os.path.join(directory, "model.safetensors"))
+    with torch.no_grad():
+        for name, param in model.xlm_named_tensors():
+            if name not in weights or tuple(weights[name].shape) != tuple(param.shape):
+                raise SystemExit(f"torch_train_step.py: {directory}/model.safetensors: {name} missing or not of "
+                                 f"shape {tuple(param.shape)}")
+            param.copy_(weights[name])
+    return read_batches(directory)
+
+
+def read_batches(directory):
+    """DIR/batch0.safetensors, batch1, ... in order, each as read_batch returns it."""
+    batches = []
+    while os.path.exists(os.path.join(directory, f"batch{len(batches)}.safetensors")):
+        batches.append(read_batch(os.path.join(directory, f"batch{len(batches)}.safetensors")))
+    if not batches:
+        raise SystemExit(f"torch_train_step.py: {directory}: no batch0.safetensors")
+    return batches
+
+
+def read_batch(path):
+    """One dumped batch as (words, positions, langs, pred_index, targets)."""
+    b = read_safetensors(path)
+    words = b["words"]
+    B, T = words.shape
+    if not bool((b["lengths"] == T).all()):
+        raise SystemExit(f"torch_train_step.py: {path}: padded rows are not supported")
+    positions = b["positions"] if "positions" in b else torch.arange(T).expand(B, T).contiguous()
+    langs = b["langs"] if "langs" in b else torch.zeros(B, T, dtype=torch.int64)
+    return words, positions, langs, b["pred_index"], b["targets"]
+
+
 class XlmModel(nn.Module):
     def __init__(self, n_words, emb_dim, n_layers, n_heads, n_langs, dropout, attention_dropout, gelu, use_lang_emb,
                  max_positions):
         super().__init__()
         self.dropout = dropout
-        self.position_embeddings = nn.Embedding(max_positions, emb_dim)
-        self.lang_embeddings = nn.Embedding(n_langs, emb_dim) if use_lang_emb and n_langs > 1 else None
-        self.embeddings = nn.Embedding(n_words, emb_dim, padding_idx=PAD)
-        for table in (self.position_embeddings, self.lang_embeddings, self.embeddings):
-            if table is not None:
-                nn.init.normal_(table.weight, 0, emb_dim ** -0.5)
-        with torch.no_grad():
-            self.embeddings.weight[PAD].zero_()
-        self.layer_norm_emb = nn.LayerNorm(emb_dim, eps=1e-12)
+        self.position_embeddings = xlm_embedding(max_positions, emb_dim)
+        self.lang_embeddings = xlm_embedding(n_langs, emb_dim) if use_lang_emb and n_langs > 1 else None
+        self.embeddings = xlm_embedding(n_words, emb_dim, padding_idx=PAD)
+        self.layer_norm_emb = nn.LayerNorm(emb_dim, eps=1e-12)  # weight 1, bias 0
         self.layers = nn.ModuleList(Block(emb_dim, n_heads, dropout, attention_dropout, gelu) for _ in range(n_layers))
+        # XLM's PredLayer is an nn.Linear(emb_dim, n_words) whose weight is then replaced by the word table:
+        # its bias keeps nn.Linear's default, U(-1/sqrt(emb_dim), 1/sqrt(emb_dim)).
         self.pred_bias = nn.Parameter(torch.empty(n_words).uniform_(-emb_dim ** -0.5, emb_dim ** -0.5))
+
+    def xlm_named_tensors(self):
+        """(XLM state_dict name, tensor) of every parameter; the tied output weight is embeddings.weight."""
+        out = [("position_embeddings.weight", self.position_embeddings.weight)]
+        if self.lang_embeddings is not None:
+            out.append(("lang_embeddings.weight", self.lang_embeddings.weight))
+        out += [("embeddings.weight", self.embeddings.weight), ("layer_norm_emb.weight", self.layer_norm_emb.weight),
+                ("layer_norm_emb.bias", self.layer_norm_emb.bias)]
+        for i, layer in enumerate(self.layers):
+            for name in ("q_lin", "k_lin", "v_lin", "out_lin"):
+                lin = getattr(layer, name)
+                out += [(f"attentions.{i}.{name}.weight", lin.weight), (f"attentions.{i}.{name}.bias", lin.bias)]
+            for name in ("lin1", "lin2"):
+                lin = getattr(layer, name)
+                out += [(f"ffns.{i}.{name}.weight", lin.weight), (f"ffns.{i}.{name}.bias", lin.bias)]
+            for name in ("layer_norm1", "layer_norm2"):
+                ln = getattr(layer, name)
+                out += [(f"{name}.{i}.weight", ln.weight), (f"{name}.{i}.bias", ln.bias)]
+        out.append(("pred_layer.proj.bias", self.pred_bias))
+        return out
 
     def forward(self, words, positions, langs, keep, pred_index, targets):
         x = self.embeddings(words) + self.position_embeddings(positions)
@@ -173,6 +267,8 @@ def main():
     p.add_argument("--clip_grad_norm", type=float, default=5.0)
     p.add_argument("--peak_flops", type=float, default=0.0, help="MFU denominator in FLOP/s")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--load_start", metavar="DIR",
+                   help="start from `xlm bench train --dump_start DIR`'s parameters and cycle through its batches")
     args = p.parse_args()
 
     if args.compile and not hasattr(torch, "compile"):
@@ -203,6 +299,8 @@ def main():
         batches.append(random_batch(shape, "mlm", i % shape["n_langs"], 0, args.word_pred, gen))
         if shape["tlm"]:
             batches.append(random_batch(shape, "tlm", 0, 1 + i % (shape["n_langs"] - 1), args.word_pred, gen))
+    if args.load_start:
+        batches = load_start(model, args.load_start)
     if device.type == "cuda":  # pinned, as our host staging
         batches = [tuple(t.pin_memory() for t in b) for b in batches]
 

@@ -14,6 +14,7 @@
 #include "nn/transformer.h"
 #include "objectives/lm_loss.h"
 #include "tasks/bench/random_batches.h"
+#include "tasks/bench/start_dump.h"
 #include "tasks/pretrain/throughput.h"
 #include "tasks/pretrain/train_config.h"
 #include "text/shuffle.h"
@@ -126,6 +127,8 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* l
                         config.shape, model_config.n_layers, model_config.emb_dim, model_config.n_heads,
                         model_config.n_words, model_config.n_langs, r.parameters, config.batch_size, config.bptt,
                         config.tlm ? "MLM+TLM" : "MLM", r.precision, r.device);
+
+  if (!config.dump_start.empty()) dump_start(config.dump_start, step.model(), batches);
 
   size_t next = 0;
   auto next_batch = [&]() -> const objectives::LmBatch& { return batches[next++ % batches.size()]; };

@@ -40,6 +40,7 @@ struct TrainBenchConfig {
   int64_t steps = 10;            // timed steps
   int64_t warmup = 3;            // untimed steps before them
   uint64_t seed = 0;
+  std::string dump_start;        // directory: the initial model and the batches (start_dump.h), or ""
 
   // ConfigError naming the flag of the first bad field.
   void validate() const;

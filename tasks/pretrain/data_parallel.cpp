@@ -7,7 +7,10 @@
 #include "core/storage.h"
 #include "tasks/pretrain/weight_hash.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <exception>
 
 namespace xlm::tasks {
 
@@ -48,9 +51,9 @@ void DataParallel::broadcast(const nn::NamedTensors& tensors) {
 }
 
 void DataParallel::attach(const nn::NamedTensors& params, const nn::OptimizerSpec& spec,
-                          const std::vector<int>& clip_group) {
+                          const std::vector<int>& clip_group, std::optional<DType> master_dtype) {
   if (options_.zero1) {
-    zero1_ = std::make_unique<Zero1Optimizer>(*comm_, *watchdog_, spec, params, clip_group);
+    zero1_ = std::make_unique<Zero1Optimizer>(*comm_, *watchdog_, spec, params, clip_group, master_dtype);
   } else if (world_size() > 1) {
     reducer_ = std::make_unique<GradReducer>(*comm_, *watchdog_, params, options_.bucket_mb);
   }
@@ -72,6 +75,21 @@ void DataParallel::after_update(const nn::NamedTensors& params, int64_t n_update
     CommWatchdog::Scope scope(*watchdog_, "weight hash comparison");
     check_weights_agree(*comm_, params, n_updates);
   }
+}
+
+EvalRanks DataParallel::eval_ranks() {
+  EvalRanks ranks;
+  if (world_size() == 1) return ranks;
+  ranks.rank = rank();
+  ranks.world_size = world_size();
+  ranks.sum = [this](std::vector<double>& values) {
+    CommWatchdog::Scope scope(*watchdog_, "evaluation sums");
+    Tensor t = Tensor::from_vector(values, {static_cast<int64_t>(values.size())}).to(comm_->device());  // (n) f64
+    comm_->all_reduce(t, ReduceOp::sum);
+    values = t.to(Device::cpu()).to_vector<double>();
+  };
+  ranks.all_gather = [this](const nlohmann::json& mine) { return all_gather_json(mine); };
+  return ranks;
 }
 
 nlohmann::json DataParallel::all_gather_json(const nlohmann::json& mine) {
@@ -107,6 +125,26 @@ std::string DataParallel::broadcast_string(const std::string& text) {
   comm_->broadcast(bytes, 0);
   const std::vector<uint8_t> host = bytes.to_vector<uint8_t>();
   return std::string(host.begin(), host.end());
+}
+
+void DataParallel::run_on_rank0(const std::string& what, const std::function<void()>& work) {
+  std::exception_ptr failure;
+  std::string cause;
+  if (rank() == 0) {
+    try {
+      work();
+    } catch (const std::exception& e) {
+      failure = std::current_exception();
+      cause = e.what();
+    } catch (...) {
+      failure = std::current_exception();
+      cause = "unknown error";
+    }
+    if (cause.empty() && failure) cause = "error without a message";
+  }
+  cause = broadcast_string(cause);  // empty: rank 0 succeeded
+  if (failure) std::rethrow_exception(failure);
+  if (!cause.empty()) throw Error(fmt::format("rank 0 of {} failed while {}: {}", world_size(), what, cause));
 }
 
 void DataParallel::barrier() {

@@ -14,13 +14,16 @@
 #include "nn/optimizer_parse.h"
 #include "tasks/pretrain/comm_watchdog.h"
 #include "tasks/pretrain/grad_reducer.h"
+#include "tasks/pretrain/lm_evaluator.h"
 #include "tasks/pretrain/zero1.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,7 +73,9 @@ class DataParallel {
   void broadcast(const nn::NamedTensors& tensors);
   // The trained parameters and how they are updated. clip_group[i]: which
   // group params[i] is clipped with (ZeRO-1 only; the plain path clips per model).
-  void attach(const nn::NamedTensors& params, const nn::OptimizerSpec& spec, const std::vector<int>& clip_group);
+  // master_dtype: ZeRO-1's sharded master weights (mixed precision; unset: none).
+  void attach(const nn::NamedTensors& params, const nn::OptimizerSpec& spec, const std::vector<int>& clip_group,
+              std::optional<DType> master_dtype = std::nullopt);
 
   // Around a backward pass: returns the gradient hook for the pass that ends
   // an accumulation on several ranks (nullptr otherwise: nothing to overlap).
@@ -84,10 +89,19 @@ class DataParallel {
   // weight-hash comparison every --check_weights_every updates.
   void after_update(const nn::NamedTensors& params, int64_t n_updates);
 
+  // How the ranks share an evaluation (batch i on rank i mod N; sums and
+  // gathers under the watchdog). One rank: the default, unsharded.
+  EvalRanks eval_ranks();
+
   // Collective: every rank's `mine`, in rank order, on every rank.
   nlohmann::json all_gather_json(const nlohmann::json& mine);
   // Collective: rank 0's `text` on every rank.
   std::string broadcast_string(const std::string& text);
+  // Collective: rank 0 runs `work` (a save), the others wait for its outcome.
+  // If it throws, rank 0 rethrows its own exception and every other rank
+  // throws at once an Error "rank 0 of N failed while <what>: <cause>"
+  // (instead of waiting in the next collective until --comm_timeout).
+  void run_on_rank0(const std::string& what, const std::function<void()>& work);
   void barrier();
 
   const GradReducer* reducer() const { return reducer_.get(); }

@@ -106,8 +106,20 @@ objectives::LmBatch stack_lm_batches(const std::vector<objectives::LmBatch>& par
   return out;
 }
 
+objectives::LmScore sum_over_ranks(const objectives::LmScore& mine, const EvalRanks& ranks) {
+  XLM_CHECK(static_cast<bool>(ranks.sum), Error, "sharded evaluation: no sum over the ranks was given");
+  std::vector<double> sums{mine.loss_sum, static_cast<double>(mine.n_words), static_cast<double>(mine.n_correct)};
+  ranks.sum(sums);  // counts stay exact in double (below 2^53)
+  objectives::LmScore total;
+  total.loss_sum = sums[0];
+  total.n_words = static_cast<int64_t>(std::llround(sums[1]));
+  total.n_correct = static_cast<int64_t>(std::llround(sums[2]));
+  return total;
+}
+
 Scores evaluate_lm(nn::TransformerModel& model, PretrainData& data, const std::vector<LmStep>& steps,
-                   const LmBatchBuilder& builder, const std::vector<std::string>& splits, int64_t stream_rows) {
+                   const LmBatchBuilder& builder, const std::vector<std::string>& splits, const EvalRanks& ranks,
+                   int64_t stream_rows) {
   XLM_CHECK(stream_rows >= 1, ConfigError, "evaluate_lm: {} stream windows per pass, expected at least 1",
             stream_rows);
   autograd::NoGradGuard no_grad;
@@ -122,7 +134,9 @@ Scores evaluate_lm(nn::TransformerModel& model, PretrainData& data, const std::v
     for (const LmStep& step : steps) {
       objectives::LmScore total;
       text::SplitMix64 rng(0);
+      int64_t index = 0;  // pair batch or window group number in the split: rank index % N scores it
       auto add = [&](const objectives::LmBatch& b) {
+        if (!ranks.owns(index++)) return;  // built all the same: the masking stream stays the one-rank one
         const objectives::LmScore s = objectives::score_lm(model, objectives::to_device(b, model.device()));
         total.loss_sum += s.loss_sum;
         total.n_words += s.n_words;
@@ -146,6 +160,7 @@ Scores evaluate_lm(nn::TransformerModel& model, PretrainData& data, const std::v
           }
         }
       }
+      if (ranks.sharded()) total = sum_over_ranks(total, ranks);
       const double words = static_cast<double>(std::max<int64_t>(total.n_words, 1));
       const double ppl = std::exp(total.loss_sum / words);
       const double acc = 100.0 * static_cast<double>(total.n_correct) / words;

@@ -90,9 +90,20 @@ Generated translate_batch(nn::TransformerModel& encoder, nn::TransformerModel& d
   return generate_beam(decoder, src_enc, batch.len1, tgt_lang, max_len, generation);
 }
 
+std::vector<std::string> lines_in_batch_order(const nlohmann::json& gathered, size_t n_batches, int world_size,
+                                              size_t column) {
+  XLM_CHECK(world_size >= 1 && gathered.is_array() && gathered.size() == static_cast<size_t>(world_size), Error,
+            "sharded evaluation: {} ranks' lines for a world of {}", gathered.size(), world_size);
+  std::vector<std::string> out;
+  const auto w = static_cast<size_t>(world_size);
+  for (size_t i = 0; i < n_batches; ++i)  // batch i is the (i / N)-th of rank i mod N
+    for (const auto& line : gathered.at(i % w).at(i / w).at(column)) out.push_back(line.get<std::string>());
+  return out;
+}
+
 Scores evaluate_mt(nn::TransformerModel& encoder, nn::TransformerModel& decoder, PretrainData& data,
                    const std::vector<objectives::Step>& directions, const LmBatchBuilder& builder,
-                   const MtEvalOptions& options, const std::vector<std::string>& splits) {
+                   const MtEvalOptions& options, const std::vector<std::string>& splits, const EvalRanks& ranks) {
   autograd::NoGradGuard no_grad;
   const bool encoder_training = encoder.training(), decoder_training = decoder.training();
   encoder.set_training(false);
@@ -107,7 +118,11 @@ Scores evaluate_mt(nn::TransformerModel& encoder, nn::TransformerModel& decoder,
       text::ParallelDataset& loader = split == "valid" ? *para.valid : *para.test;
       objectives::LmScore total;
       std::vector<std::string> hypotheses, references;
-      for (const auto& ids : loader.epoch_batches(0)) {
+      nlohmann::json mine = nlohmann::json::array();  // this rank's batches: [[hypotheses], [references]] each
+      const auto batches = loader.epoch_batches(0);
+      for (size_t i = 0; i < batches.size(); ++i) {
+        if (!ranks.owns(static_cast<int64_t>(i))) continue;
+        const auto& ids = batches[i];
         const objectives::MtBatch batch = direction_batch(direction, loader.make_batch(ids), builder);
         const objectives::LmScore s = objectives::score_mt(encoder, decoder, batch);
         total.loss_sum += s.loss_sum;
@@ -115,9 +130,15 @@ Scores evaluate_mt(nn::TransformerModel& encoder, nn::TransformerModel& decoder,
         total.n_correct += s.n_correct;
         if (options.eval_bleu) {
           const Generated g = translate_batch(encoder, decoder, batch, options);
-          for (auto& line : rows_as_text(g.words, g.lengths, data.dictionary())) hypotheses.push_back(line);
-          for (auto& line : rows_as_text(batch.x2, batch.len2, data.dictionary())) references.push_back(line);
+          mine.push_back(nlohmann::json::array({rows_as_text(g.words, g.lengths, data.dictionary()),
+                                                rows_as_text(batch.x2, batch.len2, data.dictionary())}));
         }
+      }
+      if (ranks.sharded()) total = sum_over_ranks(total, ranks);
+      if (options.eval_bleu) {
+        const nlohmann::json all = ranks.sharded() ? ranks.all_gather(mine) : nlohmann::json::array({mine});
+        hypotheses = lines_in_batch_order(all, batches.size(), ranks.world_size, 0);
+        references = lines_in_batch_order(all, batches.size(), ranks.world_size, 1);
       }
       const double words = static_cast<double>(std::max<int64_t>(total.n_words, 1));
       const std::string key = fmt::format("{}_{}_mt", split, direction.name());

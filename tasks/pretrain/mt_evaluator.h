@@ -4,6 +4,9 @@
 // cycle) on the parallel valid/test files, the decoder's perplexity and
 // next-word accuracy on the references (valid_en-fr_mt_ppl, _mt_acc) and,
 // with eval_bleu, the BLEU of greedy or beam translations (_mt_bleu).
+// Sharded over the ranks as evaluate_lm (batch i on rank i mod N, sums added
+// over the ranks); for BLEU every rank's hypotheses and references are
+// gathered and put back in batch order, so the corpus BLEU is the one-rank one.
 #pragma once
 
 #include "nn/transformer.h"
@@ -41,10 +44,17 @@ std::vector<objectives::Step> mt_eval_directions(const std::vector<objectives::S
 Generated translate_batch(nn::TransformerModel& encoder, nn::TransformerModel& decoder, const objectives::MtBatch& batch,
                           const MtEvalOptions& options);
 
+// Sharded BLEU: `gathered` holds each rank's list of its batches (rank r
+// scored batches r, r + N, ...), each batch a list of columns of lines; the
+// lines of `column` of all n_batches batches in batch order (the one-rank order).
+std::vector<std::string> lines_in_batch_order(const nlohmann::json& gathered, size_t n_batches, int world_size,
+                                              size_t column);
+
 // Scores every direction on each split (no gradients, dropout off; the
 // models' modes are restored).
 Scores evaluate_mt(nn::TransformerModel& encoder, nn::TransformerModel& decoder, PretrainData& data,
                    const std::vector<objectives::Step>& directions, const LmBatchBuilder& builder,
-                   const MtEvalOptions& options, const std::vector<std::string>& splits = {"valid", "test"});
+                   const MtEvalOptions& options, const std::vector<std::string>& splits = {"valid", "test"},
+                   const EvalRanks& ranks = {});
 
 }  // namespace xlm::tasks

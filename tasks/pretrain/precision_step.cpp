@@ -25,7 +25,7 @@ constexpr const char* kInjectVar = "XLM_TEST_INJECT_INF_AT_STEP";
 }  // namespace
 
 PrecisionStep::PrecisionStep(const nn::PrecisionMode& mode, const nn::LossScaleOptions& scaling,
-                             std::vector<nn::NamedTensors> groups, Agreement agree_all_ranks)
+                             std::vector<nn::NamedTensors> groups, Agreement agree_all_ranks, bool sharded_masters)
     : mode_(mode), scaler_(scaling), agree_(std::move(agree_all_ranks)) {
   XLM_CHECK(scaling.mode == mode.loss_scale, Error, "precision step: loss-scale options ({}) disagree with the mode ({})",
             nn::loss_scale_mode_name(scaling.mode), nn::loss_scale_mode_name(mode.loss_scale));
@@ -33,7 +33,7 @@ PrecisionStep::PrecisionStep(const nn::PrecisionMode& mode, const nn::LossScaleO
   for (const auto& [name, p] : model_params_)
     XLM_CHECK(p.dtype() == mode_.compute_dtype, DTypeError, "precision step: parameter \"{}\" is {}, the run computes in {}",
               name, p.describe(), dtype_name(mode_.compute_dtype));
-  if (mode_.master_weights) masters_ = std::make_unique<nn::MasterWeights>(model_params_, mode_.master_dtype);
+  if (mode_.master_weights && !sharded_masters) masters_ = std::make_unique<nn::MasterWeights>(model_params_, mode_.master_dtype);
   const nn::NamedTensors& params = optimizer_params();
   size_t start = 0;
   for (const auto& group : groups) {
@@ -67,13 +67,7 @@ PrecisionStepResult PrecisionStep::step(nn::Optimizer& optimizer, double clip_no
   PrecisionStepResult result;
   const nn::NamedTensors& params = optimizer_params();
   if (masters_) masters_->copy_grads_to_master();
-  const int64_t attempt = optimizer.n_updates() + scaler_.skipped_steps() + 1;
-  if (inject_at_ && *inject_at_ == attempt) inject_inf(params);
-  bool finite = scaler_.unscale_grads(params);
-  // With scaling off every rank's answer is "finite" without reading a
-  // gradient, so there is nothing to agree on (and no collective to pay for).
-  if (scaler_.mode() != nn::LossScaleMode::off && agree_) finite = agree_(finite);
-  if (scaler_.update(finite)) {
+  if (check_gradients(params, optimizer.n_updates())) {
     double squares = 0;
     for (const auto& group : clip_groups_) {
       const double norm = nn::clip_grad_norm(group, clip_norm);
@@ -86,6 +80,16 @@ PrecisionStepResult PrecisionStep::step(nn::Optimizer& optimizer, double clip_no
   }
   zero_grads();
   return result;
+}
+
+bool PrecisionStep::check_gradients(const nn::NamedTensors& params, int64_t n_updates) {
+  const int64_t attempt = n_updates + scaler_.skipped_steps() + 1;
+  if (inject_at_ && *inject_at_ == attempt) inject_inf(params);
+  bool finite = scaler_.unscale_grads(params);
+  // With scaling off every rank's answer is "finite" without reading a
+  // gradient, so there is nothing to agree on (and no collective to pay for).
+  if (scaler_.mode() != nn::LossScaleMode::off && agree_) finite = agree_(finite);
+  return scaler_.update(finite);
 }
 
 void PrecisionStep::inject_inf(const nn::NamedTensors& params) const {
@@ -138,12 +142,19 @@ std::unique_ptr<nn::TransformerModel> PrecisionStep::fp32_model(const nn::Transf
   if (model.dtype() == DType::f32) return nullptr;
   XLM_CHECK(masters_ != nullptr, Error, "precision step: a {} model needs master weights to be saved in f32",
             dtype_name(model.dtype()));
+  return fp32_model(model, prefix, masters_->master());
+}
+
+std::unique_ptr<nn::TransformerModel> PrecisionStep::fp32_model(const nn::TransformerModel& model,
+                                                               const std::string& prefix,
+                                                               const nn::NamedTensors& master_list) {
+  if (model.dtype() == DType::f32) return nullptr;
   auto copy = std::make_unique<nn::TransformerModel>(model.config(), 0, model.device(), DType::f32);
   std::map<std::string, Tensor> weights;
   for (const auto& [name, t] : copy->state_dict()) weights[name] = t;  // frozen tables: computed in f32
   weights.erase("pred_layer.proj.weight");                             // tied to embeddings.weight
   std::map<std::string, Tensor> masters;
-  for (const auto& [name, m] : masters_->master()) masters[name] = m;
+  for (const auto& [name, m] : master_list) masters[name] = m;
   for (const auto& [name, p] : copy->parameters()) {
     auto it = masters.find(prefix + name);
     XLM_CHECK(it != masters.end(), Error, "precision step: no master weight \"{}{}\"", prefix, name);

@@ -17,6 +17,9 @@
 // all ranks; the identity on one rank) so that all ranks skip together.
 // In fp32 nothing is copied or scaled and step() is clip + step, bit for bit
 // what the trainer did before mixed precision existed.
+// With --zero1 the masters are sharded (Zero1Optimizer keeps each rank's
+// slice): constructed with sharded_masters, this object holds no master copy
+// and lends ZeRO-1 the middle of the guarded order, check_gradients().
 #pragma once
 
 #include "nn/loss_scaler.h"
@@ -52,12 +55,14 @@ class PrecisionStep {
   // groups, dtype mode.compute_dtype. agree_all_ranks empty = one rank.
   // The environment variable XLM_TEST_INJECT_INF_AT_STEP=N calls
   // inject_inf_at(N) (a test hook; ConfigError when loss scaling is off).
+  // sharded_masters: the masters live elsewhere (ZeRO-1); none is made here.
   PrecisionStep(const nn::PrecisionMode& mode, const nn::LossScaleOptions& scaling,
-                std::vector<nn::NamedTensors> groups, Agreement agree_all_ranks = {});
+                std::vector<nn::NamedTensors> groups, Agreement agree_all_ranks = {}, bool sharded_masters = false);
 
-  // The tensors the optimizer updates: the masters, or the model parameters in fp32.
+  // The tensors the optimizer updates: the masters, or the model parameters
+  // in fp32 (and with sharded masters, which this object does not hold).
   const nn::NamedTensors& optimizer_params() const;
-  bool has_master_weights() const { return masters_ != nullptr; }
+  bool has_master_weights() const { return masters_ != nullptr; }  // replicated masters, held here
   const nn::PrecisionMode& mode() const { return mode_; }
   const nn::LossScaler& scaler() const { return scaler_; }
   void set_agreement(Agreement agree_all_ranks);
@@ -67,6 +72,11 @@ class PrecisionStep {
   // After backward (gradients complete): the guarded order of the header.
   // Every gradient (model and master) is dropped afterwards, stepped or not.
   PrecisionStepResult step(nn::Optimizer& optimizer, double clip_norm);
+  // The guard of that order on gradients already in the master dtype (all of
+  // them, or this rank's shard of them): the test hook's inf, unscale in
+  // place, finite check, all ranks' agreement, scaler update. Returns whether
+  // the optimizer may step; n_updates: the optimizer's count so far.
+  bool check_gradients(const nn::NamedTensors& params, int64_t n_updates);
 
   // Test hook: the attempt numbered `attempt` (1-based: n_updates + skipped
   // steps + 1, so it survives a resume) sees an inf gradient on this rank.
@@ -87,6 +97,9 @@ class PrecisionStep {
   // nullptr when `model` is already f32 (its weights are what to save).
   std::unique_ptr<nn::TransformerModel> fp32_model(const nn::TransformerModel& model,
                                                    const std::string& prefix) const;
+  // The same from masters held elsewhere (ZeRO-1's gathered masters, by name).
+  static std::unique_ptr<nn::TransformerModel> fp32_model(const nn::TransformerModel& model, const std::string& prefix,
+                                                          const nn::NamedTensors& masters);
 
  private:
   void inject_inf(const nn::NamedTensors& params) const;

@@ -43,10 +43,6 @@ TrainPrecision resolve_train_precision(const TrainConfig& c, Device device) {
     out.mode = nn::resolve_precision(flags, device);
     out.name = nn::precision_name(out.mode.precision);
   }
-  XLM_CHECK(!c.zero1 || !out.mode.master_weights, ConfigError,
-            "--zero1 true with --precision {}: ZeRO-1 shards the parameters themselves and has no master weights "
-            "yet; add --precision fp32 or --zero1 false",
-            out.name);
   const bool fp16_like = out.mode.loss_scale != nn::LossScaleMode::off;
   if (!c.loss_scale.empty()) {
     const nn::LossScaleMode requested = nn::parse_loss_scale_mode(c.loss_scale);

@@ -24,8 +24,8 @@ struct TrainPrecision {
 };
 
 // ConfigError naming the flag on a contradiction, an unsupported choice for
-// `device`, an out-of-range loss-scale setting, or --zero1 with master
-// weights (ZeRO-1 shards the parameters themselves; no sharded masters yet).
+// `device`, or an out-of-range loss-scale setting. Every mode works with
+// --zero1 (ZeRO-1 shards the master weights with the moments).
 TrainPrecision resolve_train_precision(const TrainConfig& config, Device device);
 
 }  // namespace xlm::tasks

@@ -203,7 +203,10 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<Communicator> comm) 
   std::vector<int> clip_group;  // encoder 0, decoder 1: each model is clipped on its own
   for (const auto& [name, t] : trained_) clip_group.push_back(name.rfind("decoder.", 0) == 0 ? 1 : 0);
   const nn::OptimizerSpec optimizer_spec = nn::parse_optimizer_spec(config_.optimizer);
-  dp_->attach(trained_, optimizer_spec, clip_group);
+  const bool sharded_masters = config_.zero1;  // ZeRO-1 keeps each rank's slice of the masters
+  std::optional<DType> master_dtype;
+  if (precision.mode.master_weights) master_dtype = precision.mode.master_dtype;
+  dp_->attach(trained_, optimizer_spec, clip_group, master_dtype);
   // All ranks skip an fp16 step together: a logical and of the ranks' finite answers.
   PrecisionStep::Agreement agree;
   if (dp_->world_size() > 1) {
@@ -213,7 +216,7 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<Communicator> comm) 
       return flag.item() == 0.0;
     };
   }
-  precision_ = std::make_unique<PrecisionStep>(precision.mode, precision.scaling, trained, agree);
+  precision_ = std::make_unique<PrecisionStep>(precision.mode, precision.scaling, trained, agree, sharded_masters);
   if (!dp_->zero1()) optimizer_ = std::make_unique<nn::Optimizer>(optimizer_spec, precision_->optimizer_params());
 
   // ---- run folder, then reload or resume
@@ -262,11 +265,14 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<Communicator> comm) 
       encoder_decoder() ? "encoder" : "model", model_config.n_layers, model_config.emb_dim, model_config.n_heads,
       model_config.n_words, model_config.n_langs, count_parameters(*model_), device_.str());
   if (encoder_decoder()) say("decoder: {} parameters\n", count_parameters(*decoder_));
-  if (precision_->has_master_weights())
-    say("precision {}: model in {}, master weights in {}, loss scaling {}\n", precision.name, dtype_name(compute),
-        dtype_name(precision.mode.master_dtype), nn::loss_scale_mode_name(precision.scaling.mode));
+  if (precision.mode.master_weights)
+    say("precision {}: model in {}, master weights in {}{}, loss scaling {}\n", precision.name, dtype_name(compute),
+        dtype_name(precision.mode.master_dtype), dp_->zero1() ? " (sharded over the ranks)" : "",
+        nn::loss_scale_mode_name(precision.scaling.mode));
   dp_->broadcast(trained_);  // identical starting weights on every rank, whatever each loaded
   if (precision_->has_master_weights()) dp_->broadcast(precision_->optimizer_params());  // and masters
+  // ZeRO-1's masters: this rank's slice of the checkpoint's, or else of the (broadcast) model.
+  if (dp_->zero1() && !zero1_masters_loaded_) dp_->zero1_optimizer().refresh_masters_from_model();
   if (dp_->world_size() > 1) {
     const std::string update = dp_->zero1() ? "ZeRO-1 optimizer shards"
                                             : fmt::format("{} gradient buckets", dp_->reducer()->buckets().size());
@@ -362,11 +368,18 @@ void Trainer::backward_and_update(Tensor loss, const std::string& name, double l
   }
   ++n_backward_;
   if (n_backward_ % config_.accumulate_gradients == 0) {
-    if (dp_->zero1()) {  // fp32 only (resolve_train_precision refuses master weights with it)
-      double sum = 0;
-      for (double norm : dp_->zero1_optimizer().step(config_.clip_grad_norm)) sum += norm * norm;
-      last_grad_norm_ = std::sqrt(sum);
-      dp_->zero1_optimizer().zero_grad();
+    if (dp_->zero1()) {
+      // The guarded order on each rank's shard: unscale, check, all ranks agree, then update (or skip everywhere).
+      Zero1Optimizer& zero = dp_->zero1_optimizer();
+      const Zero1StepResult result = zero.step(config_.clip_grad_norm, [&](const nn::NamedTensors& shard) {
+        return precision_->check_gradients(shard, zero.n_updates());
+      });
+      if (result.stepped) {
+        double sum = 0;
+        for (double norm : result.norms) sum += norm * norm;
+        last_grad_norm_ = std::sqrt(sum);
+      }
+      zero.zero_grad();
     } else {
       dp_->average_gradients();
       // Each model clipped on its own, as XLM's optimize(); the logged norm is their joint norm.
@@ -476,24 +489,36 @@ void Trainer::log_progress() {
 Scores Trainer::evaluate() {
   std::vector<LmStep> steps = clm_steps_;
   steps.insert(steps.end(), mlm_steps_.begin(), mlm_steps_.end());
-  Scores scores = evaluate_lm(*model_, *data_, steps, *builder_);
+  // Sharded over the ranks; every rank gets the whole figures (best saves and stopping agree).
+  const EvalRanks ranks = dp_->eval_ranks();
+  const std::vector<std::string> splits{"valid", "test"};
+  Scores scores = evaluate_lm(*model_, *data_, steps, *builder_, splits, ranks);
   if (encoder_decoder()) {
     const Scores mt = evaluate_mt(*model_, *decoder_, *data_, mt_eval_directions(mt_steps_, bt_steps_), *builder_,
-                                  mt_eval_);
+                                  mt_eval_, splits, ranks);
     scores.insert(mt.begin(), mt.end());
   }
   return scores;
 }
 
-void Trainer::save_models(const std::string& dir) const {
+nn::NamedTensors Trainer::gather_zero1_masters() {
+  if (!dp_->zero1() || !dp_->zero1_optimizer().has_master_weights()) return {};
+  return dp_->zero1_optimizer().gather_masters();
+}
+
+void Trainer::save_models(const std::string& dir, const nn::NamedTensors& zero1_masters) const {
   // Model directories hold f32 (the masters in mixed precision), so that they load anywhere.
-  const auto encoder_copy = precision_->fp32_model(*model_, encoder_decoder() ? "encoder." : "");
+  auto fp32_copy = [&](const nn::TransformerModel& model, const std::string& prefix) {
+    return zero1_masters.empty() ? precision_->fp32_model(model, prefix)
+                                 : PrecisionStep::fp32_model(model, prefix, zero1_masters);
+  };
+  const auto encoder_copy = fp32_copy(*model_, encoder_decoder() ? "encoder." : "");
   const nn::TransformerModel& encoder = encoder_copy ? *encoder_copy : *model_;
   if (!encoder_decoder()) {
     nn::save_model_dir(dir, encoder, data_->vocab_path(), data_->codes_path());
     return;
   }
-  const auto decoder_copy = precision_->fp32_model(*decoder_, "decoder.");
+  const auto decoder_copy = fp32_copy(*decoder_, "decoder.");
   save_mt_model_dir(dir, encoder, decoder_copy ? *decoder_copy : *decoder_, data_->vocab_path(),
                     data_->codes_path());
 }
@@ -538,10 +563,12 @@ void Trainer::save_best_models(const Scores& scores) {
                         (lower_is_better ? it->second < best->second : it->second > best->second);
     if (!better) continue;
     best_metrics_[metric] = it->second;
-    if (!dp_->writes_files()) continue;
+    const nn::NamedTensors zero1_masters = gather_zero1_masters();  // collective: every rank sees the same scores
     const std::string dir = text::join_path(run_dir_, "best-" + metric);
-    save_models(dir);
-    say("new best {} = {:.4f}: saved {}\n", metric, it->second, dir);
+    dp_->run_on_rank0(fmt::format("saving the best model {}", dir), [&] {
+      save_models(dir, zero1_masters);
+      say("new best {} = {:.4f}: saved {}\n", metric, it->second, dir);
+    });
   }
 }
 
@@ -615,30 +642,31 @@ void Trainer::save_checkpoint() {
   state["epochs_without_progress"] = epochs_without_progress_;
   if (dp_->world_size() > 1) state["ranks"] = dp_->all_gather_json(rank_state());
   const nn::NamedTensors moments = optimizer_ ? optimizer_->state() : dp_->zero1_optimizer().state();
-  if (!dp_->writes_files()) {
-    dp_->barrier();  // rank 0 has written when this returns
-    return;
-  }
-  const std::string path = checkpoints_->write(n_total_iter_, [&](const std::string& dir) {
-    save_models(text::join_path(dir, kModelFolder));
-    save_safetensors(text::join_path(dir, kOptimizerState), moments);
-    if (precision_->has_master_weights())
-      save_safetensors(text::join_path(dir, kMasterWeights), precision_->optimizer_params());
-    std::ofstream out(text::join_path(dir, kTrainerState));
-    out << state.dump(2) << "\n";
-    out.close();
-    XLM_CHECK(out.good(), Error, "{}: write failed", text::join_path(dir, kTrainerState));
-  });
-  std::set<std::string> keep;
-  if (config_.save_periodic > 0) {
-    for (const std::string& done : checkpoints_->complete()) {
-      const nlohmann::json s = read_json_file(text::join_path(done, kTrainerState));
-      if (s.at("epoch").get<int64_t>() % config_.save_periodic == 0) keep.insert(done);
+  const nn::NamedTensors zero1_masters = gather_zero1_masters();
+  // Rank 0 writes; a failure there (disk full, EFBIG) reaches every rank at once.
+  dp_->run_on_rank0(fmt::format("saving the checkpoint of iteration {}", n_total_iter_), [&] {
+    const std::string path = checkpoints_->write(n_total_iter_, [&](const std::string& dir) {
+      save_models(text::join_path(dir, kModelFolder), zero1_masters);
+      save_safetensors(text::join_path(dir, kOptimizerState), moments);
+      if (precision_->has_master_weights())
+        save_safetensors(text::join_path(dir, kMasterWeights), precision_->optimizer_params());
+      else if (!zero1_masters.empty())
+        save_safetensors(text::join_path(dir, kMasterWeights), zero1_masters);  // the same file as without ZeRO-1
+      std::ofstream out(text::join_path(dir, kTrainerState));
+      out << state.dump(2) << "\n";
+      out.close();
+      XLM_CHECK(out.good(), Error, "{}: write failed", text::join_path(dir, kTrainerState));
+    });
+    std::set<std::string> keep;
+    if (config_.save_periodic > 0) {
+      for (const std::string& done : checkpoints_->complete()) {
+        const nlohmann::json s = read_json_file(text::join_path(done, kTrainerState));
+        if (s.at("epoch").get<int64_t>() % config_.save_periodic == 0) keep.insert(done);
+      }
     }
-  }
-  checkpoints_->prune(keep);
-  say("saved checkpoint {}\n", path);
-  dp_->barrier();
+    checkpoints_->prune(keep);
+    say("saved checkpoint {}\n", path);
+  });
 }
 
 void Trainer::load_checkpoint(const std::string& path) {
@@ -653,12 +681,17 @@ void Trainer::load_checkpoint(const std::string& path) {
     // A run without loss scaling ignores a saved scale: an fp16 checkpoint may go on in bf16 or fp32.
     if (state.contains("loss_scaler") && precision_->scaler().mode() != nn::LossScaleMode::off)
       precision_->load_state(state.at("loss_scaler"));
-    if (precision_->has_master_weights()) {
+    if (precision_->mode().master_weights) {
       const std::string masters = text::join_path(path, kMasterWeights);
       XLM_CHECK(fs::exists(masters), FormatError,
                 "{}: missing; this checkpoint was written by a run without master weights (another --precision)",
                 masters);
-      precision_->load_masters(load_safetensors(masters).tensors, masters);
+      if (precision_->has_master_weights()) {
+        precision_->load_masters(load_safetensors(masters).tensors, masters);
+      } else {  // ZeRO-1: this rank's slice
+        dp_->zero1_optimizer().load_masters(load_safetensors(masters).tensors, masters);
+        zero1_masters_loaded_ = true;
+      }
     }
     epoch_ = state.at("epoch").get<int64_t>();
     n_total_iter_ = state.at("n_total_iter").get<int64_t>();

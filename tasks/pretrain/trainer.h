@@ -15,7 +15,10 @@
 // directories are written in f32, checkpoints add the masters and the scaler.
 // On N ranks (docs/distributed.md) each rank trains on its shard of the data
 // with its own random streams, gradients are averaged over the ranks, and
-// only rank 0 writes the run folder; epochs count the sentences of all ranks.
+// only rank 0 writes the run folder (a failed save there stops every rank at
+// once); epochs count the sentences of all ranks; valid/test evaluation is
+// sharded over the ranks and gives every rank the one-rank scores. With
+// --zero1 the optimizer state (and the masters in mixed precision) is sharded.
 #pragma once
 
 #include "core/communicator.h"
@@ -90,7 +93,10 @@ class Trainer {
   // Records the loss, backward (scaled by lambda), and every
   // --accumulate_gradients backward passes clips and updates.
   void backward_and_update(Tensor loss, const std::string& name, double lambda);
-  void save_models(const std::string& dir) const;  // a model directory, or an MT model directory
+  // A model directory, or an MT model directory; zero1_masters: gather_zero1_masters() (empty: none).
+  void save_models(const std::string& dir, const nn::NamedTensors& zero1_masters = {}) const;
+  // Collective: ZeRO-1's whole master weights in mixed precision, else empty.
+  nn::NamedTensors gather_zero1_masters();
   void load_models(const std::string& dir);
   bool encoder_decoder() const { return decoder_ != nullptr; }
   void end_iteration();
@@ -143,6 +149,7 @@ class Trainer {
   std::map<std::string, double> best_metrics_;  // --validation_metrics, by name
   std::optional<double> best_stopping_;         // --stopping_criterion's best value
   int64_t epochs_without_progress_ = 0;
+  bool zero1_masters_loaded_ = false;  // ZeRO-1's masters came from a checkpoint, not from the model
 
   // Statistics since the last log line (not checkpointed).
   int64_t n_sentences_ = 0;                           // in the current epoch

@@ -15,7 +15,9 @@
 // ZeRO-1 against plain data parallelism. f32 on the CPU: the ranks' losses
 // and gradients are summed in another order than one process sums them, so
 // the parameters agree to a stated tolerance, not bit for bit. Mixed
-// precision: an overflow on one rank skips the step on all of them.
+// precision: an overflow on one rank skips the step on all of them, with and
+// without ZeRO-1. Evaluation is sharded and must give the one-rank figures;
+// a checkpoint save that fails on rank 0 stops every rank at once.
 #include "core/communicator.h"
 #include "core/error.h"
 #include "pretrain_fixture.h"
@@ -25,6 +27,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -33,6 +36,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -265,6 +269,221 @@ void check_training_divergence(const std::shared_ptr<Communicator>& comm, const 
   }
 }
 
+// Both trainers' master weights in mixed precision: the plain path's replicas
+// or ZeRO-1's slices gathered (a collective).
+nn::NamedTensors masters_of(tasks::Trainer& t) {
+  if (t.data_parallel().zero1()) return t.data_parallel().zero1_optimizer().gather_masters();
+  return t.precision().optimizer_params();
+}
+
+nlohmann::json optimizer_json(tasks::Trainer& t) {
+  return t.data_parallel().zero1() ? t.data_parallel().zero1_optimizer().state_json() : t.optimizer().state_json();
+}
+
+tasks::TrainConfig tiny_mixed(const std::string& dump, const std::string& id, int64_t updates, int64_t world) {
+  auto c = tiny_clm(dump, id, 2, updates, world);
+  c.precision_test = "f32_f64";  // f32 model, f64 masters, dynamic loss scaling: fp16's machinery on the CPU
+  c.init_loss_scale = 1024;
+  c.loss_scale_window = 3;
+  return c;
+}
+
+// ZeRO-1 in mixed precision (masters sharded with the moments) equals plain
+// data parallelism in the same mode after k steps, and an inf injected on the
+// last rank alone is skipped identically: same scale, same counters, same
+// number of updates, same masters and moments.
+void check_zero1_mixed(const std::shared_ptr<Communicator>& comm, const std::string& dump) {
+  const int w = comm->world_size();
+  auto plain_config = tiny_mixed(dump, "mixed-plain", 5, w);
+  auto zero_config = tiny_mixed(dump, "mixed-zero1", 5, w);
+  zero_config.zero1 = true;
+  tasks::Trainer plain(plain_config, comm), zero(zero_config, comm);
+  if (comm->rank() == w - 1) {
+    plain.precision().inject_inf_at(2);
+    zero.precision().inject_inf_at(2);
+  }
+  plain.run();
+  zero.run();
+  const double diff = max_difference(plain.trained_parameters(), zero.trained_parameters());
+  expect(diff <= 1e-6, fmt::format("mixed ZeRO-1 vs plain: parameters differ by {}", diff));
+  const double master_diff = max_difference(masters_of(plain), masters_of(zero));
+  expect(master_diff <= 1e-6, fmt::format("mixed ZeRO-1 vs plain: master weights differ by {}", master_diff));
+  const nn::LossScaler &a = plain.precision().scaler(), &b = zero.precision().scaler();
+  expect(b.skipped_steps() == 1 && b.overflows() == 1 && a.skipped_steps() == 1,
+         fmt::format("ZeRO-1 skipped {} (overflows {}), plain skipped {}; want 1", b.skipped_steps(), b.overflows(),
+                     a.skipped_steps()));
+  expect(a.scale() == b.scale() && a.growth_tracker() == b.growth_tracker() && b.scale() == 1024,
+         fmt::format("scales {} and {} (trackers {} and {}), want 1024", a.scale(), b.scale(), a.growth_tracker(),
+                     b.growth_tracker()));
+  const int64_t updates = zero.data_parallel().zero1_optimizer().n_updates();
+  expect(updates == 4 && plain.optimizer().n_updates() == 4, fmt::format("{} ZeRO-1 updates, want 4", updates));
+  expect(optimizer_json(plain) == optimizer_json(zero),
+         fmt::format("optimizer counters differ: {} vs {}", optimizer_json(plain).dump(), optimizer_json(zero).dump()));
+  const nn::NamedTensors zero_moments = zero.data_parallel().zero1_optimizer().state();
+  const double moment_diff = max_difference(plain.optimizer().state(), zero_moments);
+  expect(moment_diff <= 1e-6, fmt::format("mixed ZeRO-1 vs plain: Adam moments differ by {}", moment_diff));
+  if (comm->rank() == 0)
+    fmt::print("dp_check: mixed-precision ZeRO-1 vs plain on {} ranks (inf injected at step 2 on rank {}): max |diff| "
+               "parameters {:.3g}, masters {:.3g}, moments {:.3g}\n",
+               w, w - 1, diff, master_diff, moment_diff);
+}
+
+// A ZeRO-1 mixed-precision run stopped after an epoch and resumed by all
+// ranks continues exactly (the masters' and moments' shards come back from
+// the checkpoint's master.safetensors and optimizer.safetensors).
+void check_zero1_mixed_resume(const std::shared_ptr<Communicator>& comm, const std::string& dump) {
+  auto straight_config = tiny_mixed(dump, "zm-straight", 3, comm->world_size());
+  straight_config.zero1 = true;
+  straight_config.max_epoch = 2;
+  straight_config.loss_scale_window = 2;  // the scale grows within the run, and must resume grown
+  tasks::Trainer straight(straight_config, comm);
+  straight.run();
+  auto split_config = straight_config;
+  split_config.exp_id = "zm-split";
+  split_config.max_epoch = 1;
+  { tasks::Trainer first(split_config, comm); first.run(); }
+  split_config.max_epoch = 2;
+  tasks::Trainer resumed(split_config, comm);
+  expect(resumed.epoch() == 1, fmt::format("resumed at epoch {}", resumed.epoch()));
+  resumed.run();
+  expect(max_difference(straight.trained_parameters(), resumed.trained_parameters()) == 0.0 &&
+             max_difference(masters_of(straight), masters_of(resumed)) == 0.0,
+         "a resumed mixed-precision ZeRO-1 run differs from the uninterrupted one");
+  expect(straight.precision().scaler().scale() == resumed.precision().scaler().scale() &&
+             straight.precision().scaler().scale() > straight_config.init_loss_scale,
+         fmt::format("loss scales {} (straight) and {} (resumed)", straight.precision().scaler().scale(),
+                     resumed.precision().scaler().scale()));
+}
+
+// Parameters without a gradient in an update (the decoder during the MLM
+// step of an encoder-decoder run, updated after every step) are skipped by
+// both paths alike: same parameters, same per-parameter step counts.
+void check_zero1_no_gradient(const std::shared_ptr<Communicator>& comm, const std::string& dump) {
+  const int w = comm->world_size();
+  auto plain_config = tiny_clm(dump, "nograd-plain", 2, 4, w);
+  plain_config.clm_steps = "";
+  plain_config.mlm_steps = "en";
+  plain_config.encoder_only = false;
+  plain_config.mt_steps = "en-fr";
+  auto zero_config = plain_config;
+  zero_config.exp_id = "nograd-zero1";
+  zero_config.zero1 = true;
+  tasks::Trainer plain(plain_config, comm), zero(zero_config, comm);
+  plain.run();
+  zero.run();
+  const nlohmann::json steps = optimizer_json(plain).at("param_steps");
+  const int64_t encoder_steps = steps.at("encoder.embeddings.weight").get<int64_t>();
+  const int64_t decoder_steps = steps.at("decoder.embeddings.weight").get<int64_t>();
+  expect(decoder_steps < encoder_steps,
+         fmt::format("the decoder took {} steps, the encoder {}: no update left the decoder without a gradient",
+                     decoder_steps, encoder_steps));
+  expect(optimizer_json(plain) == optimizer_json(zero),
+         fmt::format("per-parameter step counts differ: {} vs {}", optimizer_json(plain).dump(),
+                     optimizer_json(zero).dump()));
+  const double diff = max_difference(plain.trained_parameters(), zero.trained_parameters());
+  expect(diff <= 1e-6, fmt::format("no-gradient parameters: ZeRO-1 vs plain differ by {}", diff));
+  if (comm->rank() == 0)
+    fmt::print("dp_check: parameters without a gradient (decoder {} of {} updates), ZeRO-1 vs plain on {} ranks: "
+               "max |diff| {:.3g}\n",
+               decoder_steps, encoder_steps, w, diff);
+}
+
+// Sharded evaluation (batch i on rank i mod N, sums all-reduced, BLEU
+// hypotheses gathered in order) gives every rank the one-rank scores: LM
+// steps (CLM, MLM, TLM) and an encoder-decoder's MT perplexity, accuracy, BLEU.
+void check_sharded_evaluation(const std::shared_ptr<Communicator>& comm, const std::string& dump) {
+  const int w = comm->world_size(), r = comm->rank();
+  auto lm = tiny_clm(dump, "eval-lm", 2, 2, w);
+  lm.mlm_steps = "en,en-fr";
+  auto mt = tiny_clm(dump, "eval-mt", 2, 2, w);
+  mt.clm_steps = "";
+  mt.mlm_steps = "en";
+  mt.encoder_only = false;
+  mt.mt_steps = "en-fr";
+  mt.eval_bleu = true;
+  for (const auto* config : {&lm, &mt}) {
+    tasks::Trainer sharded(*config, comm);
+    sharded.run();  // a trained model, so that BLEU is not 0 for every order of the hypotheses
+    const tasks::Scores mine = sharded.evaluate();
+    // The same weights on one rank (every rank checks the figures it got).
+    auto single_config = *config;
+    single_config.exp_id = fmt::format("{}-single-{}", config->exp_id, r);
+    tasks::Trainer single(single_config, make_single_communicator(Device::cpu()));
+    for (size_t i = 0; i < single.trained_parameters().size(); ++i) {
+      const Tensor& src = sharded.trained_parameters()[i].second;
+      Tensor dst = single.trained_parameters()[i].second;
+      std::copy(src.data<float>(), src.data<float>() + src.numel(), dst.data<float>());
+    }
+    const tasks::Scores want = single.evaluate();
+    expect(mine.size() == want.size() && !want.empty(),
+           fmt::format("{}: {} scores sharded, {} on one rank", config->exp_id, mine.size(), want.size()));
+    double worst = 0;
+    for (const auto& [name, value] : want) {
+      auto it = mine.find(name);
+      expect(it != mine.end(), fmt::format("{}: no sharded {}", config->exp_id, name));
+      if (it == mine.end()) continue;
+      const double rel = std::abs(it->second - value) / std::max(1.0, std::abs(value));
+      worst = std::max(worst, rel);
+      expect(rel <= 1e-6, fmt::format("{}: {} is {} sharded over {} ranks, {} on one rank", config->exp_id, name,
+                                      it->second, w, value));
+    }
+    if (r == 0) {
+      const auto bleu = want.find("valid_en-fr_mt_bleu");
+      fmt::print("dp_check: sharded evaluation ({}) on {} ranks vs one rank: {} scores, max relative diff {:.3g}{}\n",
+                 config->exp_id, w, want.size(), worst,
+                 bleu == want.end() ? std::string() : fmt::format(", valid BLEU {:.3f}", bleu->second));
+    }
+  }
+}
+
+// A file-size limit (ulimit -f) for this process while it lives: writes past
+// it fail with EFBIG (SIGXFSZ ignored, as xlm's main does).
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    previous_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &lowered);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, previous_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit saved_{};
+  void (*previous_)(int) = nullptr;
+};
+
+// Rank 0's checkpoint save fails (EFBIG): rank 0 reports its own error, and
+// every other rank stops at once (not after --comm_timeout 60 s) with a line
+// naming rank 0 and the cause.
+void check_rank0_save_failure(const std::shared_ptr<Communicator>& comm, const std::string& dump) {
+  const int w = comm->world_size(), r = comm->rank();
+  tasks::Trainer trainer(tiny_clm(dump, "save-fails", 2, 2, w), comm);
+  std::optional<FileSizeLimit> limit;
+  if (r == 0) limit.emplace(16 * 1024);  // the model file alone is larger
+  const auto start = std::chrono::steady_clock::now();
+  std::string message;
+  try {
+    trainer.run();
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  limit.reset();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const bool names_cause = message.find("file-size limit") != std::string::npos;
+  const bool names_rank0 =
+      message.find(fmt::format("rank 0 of {} failed while saving the checkpoint of iteration 2", w)) != std::string::npos;
+  expect(names_cause && (r == 0 || names_rank0), fmt::format("rank {} after rank 0's failed save: \"{}\"", r, message));
+  expect(seconds < 20, fmt::format("rank {} took {:.1f} s to learn of rank 0's failed save", r, seconds));
+  if (r == w - 1) fmt::print(stderr, "dp_check: rank {} stopped {:.2f} s into the run: {}\n", r, seconds, message);
+}
+
 // The last rank stays out of the collective; the others stop through the watchdog.
 int run_hang(Communicator& c) {
   const int last = c.world_size() - 1;
@@ -320,6 +539,11 @@ int main(int argc, char** argv) {
     check_zero1(comm, dump);
     check_resume(comm, dump);
     check_mixed_precision_skip(comm, dump);
+    check_zero1_mixed(comm, dump);
+    check_zero1_mixed_resume(comm, dump);
+    check_zero1_no_gradient(comm, dump);
+    check_sharded_evaluation(comm, dump);
+    check_rank0_save_failure(comm, dump);
     if (comm->world_size() > 1) check_training_divergence(comm, dump);
     comm->barrier();
     if (comm->rank() == 0) fs::remove_all(dump);

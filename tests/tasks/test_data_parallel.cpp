@@ -15,10 +15,13 @@
 #include "tasks/pretrain/weight_hash.h"
 #include "tasks/pretrain/zero1.h"
 #include "nn/grad_clip.h"
+#include "nn/loss_scaler.h"
+#include "nn/master_weights.h"
 #include "nn/optimizer.h"
 
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <string>
 #include <thread>
@@ -155,6 +158,108 @@ TEST_CASE("ZeRO-1 on one rank is the plain optimizer bit for bit and keeps its c
   resumed.step(0);
   for (size_t i = 0; i < again.size(); ++i)
     CHECK(again[i].second.to_vector<float>() == sharded[i].second.to_vector<float>());
+}
+
+TEST_CASE("ZeRO-1 skips a parameter without a gradient as the plain optimizer does", "[tasks][dp]") {
+  auto comm = make_single_communicator(Device::cpu());
+  tasks::CommWatchdog dog(*comm, 0);
+  nn::NamedTensors plain{{"enc.w", param(7, 1)}, {"dec.w", param(5, -1)}};
+  nn::NamedTensors sharded{{"enc.w", param(7, 1)}, {"dec.w", param(5, -1)}};
+  const auto spec = nn::parse_optimizer_spec("adam,lr=0.1,weight_decay=0.01");
+  nn::Optimizer reference(spec, plain);
+  tasks::Zero1Optimizer zero(*comm, dog, spec, sharded, {0, 1});
+  // "dec.w" gets a gradient at steps 0 and 2 only: at step 1 it must stay put (moments too).
+  for (int step = 0; step < 3; ++step) {
+    for (auto* set : {&plain, &sharded})
+      for (size_t i = 0; i < set->size(); ++i)
+        if (i == 0 || step != 1) (*set)[i].second.set_grad(Tensor::full({(*set)[i].second.numel()}, step + 1.0, DType::f32));
+    const std::vector<float> dec_before = sharded[1].second.to_vector<float>();
+    reference.step();
+    reference.zero_grad();
+    zero.step(0);
+    zero.zero_grad();
+    if (step == 1) CHECK(sharded[1].second.to_vector<float>() == dec_before);
+    for (size_t i = 0; i < plain.size(); ++i)
+      CHECK(plain[i].second.to_vector<float>() == sharded[i].second.to_vector<float>());
+  }
+  CHECK(zero.state_json() == reference.state_json());
+  CHECK(zero.state_json().at("param_steps") == nlohmann::json{{"enc.w", 3}, {"dec.w", 2}});
+  // A checkpoint whose parameters took different numbers of steps resumes under ZeRO-1.
+  std::map<std::string, Tensor> saved;
+  for (const auto& [name, t] : reference.state()) saved[name] = t.clone();
+  nn::NamedTensors again{{"enc.w", sharded[0].second.clone()}, {"dec.w", sharded[1].second.clone()}};
+  for (auto& [name, p] : again) p.set_requires_grad(true);
+  tasks::Zero1Optimizer resumed(*comm, dog, spec, again, {0, 1});
+  resumed.load_state(saved, reference.state_json());
+  CHECK(resumed.state_json() == reference.state_json());
+  for (auto* set : {&plain, &again})
+    for (auto& [name, p] : *set) p.set_grad(Tensor::full(p.shape(), 0.25, DType::f32));
+  reference.step();
+  resumed.step(0);
+  for (size_t i = 0; i < again.size(); ++i)
+    CHECK(again[i].second.to_vector<float>() == plain[i].second.to_vector<float>());
+}
+
+TEST_CASE("ZeRO-1 with master weights is MasterWeights + the optimizer bit for bit, and a refused step changes nothing",
+          "[tasks][dp]") {
+  auto comm = make_single_communicator(Device::cpu());
+  tasks::CommWatchdog dog(*comm, 0);
+  nn::NamedTensors model_a{{"enc.w", param(7, 1)}, {"dec.w", param(5, -1)}};
+  nn::NamedTensors model_b{{"enc.w", param(7, 1)}, {"dec.w", param(5, -1)}};
+  const auto spec = nn::parse_optimizer_spec("adam,lr=0.003");
+  nn::MasterWeights masters(model_a, DType::f64);
+  nn::Optimizer reference(spec, masters.master());
+  tasks::Zero1Optimizer zero(*comm, dog, spec, model_b, {0, 0}, DType::f64);
+  CHECK(zero.has_master_weights());
+  nn::LossScaleOptions options;
+  options.init_scale = 8;
+  nn::LossScaler scaler_a(options), scaler_b(options);
+  for (int step = 0; step < 4; ++step) {
+    // Scaled gradients (x8) with digits below f32's precision once unscaled into f64; step 2 overflows.
+    for (auto* set : {&model_a, &model_b})
+      for (size_t i = 0; i < set->size(); ++i) {
+        const double g = step == 2 ? std::numeric_limits<double>::infinity() : 8.0 * (0.1 + step) * (i + 1.0);
+        (*set)[i].second.set_grad(Tensor::full((*set)[i].second.shape(), g, DType::f32));
+      }
+    masters.copy_grads_to_master();
+    const bool stepped_a = scaler_a.unscale_and_check(masters.master());
+    if (stepped_a) {
+      nn::clip_grad_norm(masters.master(), 1.0);
+      reference.step();
+      masters.copy_master_to_model();
+    }
+    reference.zero_grad();
+    const std::vector<float> before = model_b[0].second.to_vector<float>();
+    const tasks::Zero1StepResult result =
+        zero.step(1.0, [&](const nn::NamedTensors& shard) { return scaler_b.unscale_and_check(shard); });
+    zero.zero_grad();
+    CHECK(result.stepped == stepped_a);
+    CHECK(result.stepped == (step != 2));
+    if (!result.stepped) CHECK(model_b[0].second.to_vector<float>() == before);
+    for (size_t i = 0; i < model_a.size(); ++i)
+      CHECK(model_a[i].second.to_vector<float>() == model_b[i].second.to_vector<float>());
+  }
+  CHECK(zero.n_updates() == 3);
+  CHECK(scaler_b.scale() == scaler_a.scale());
+  CHECK(zero.state_json() == reference.state_json());
+  const nn::NamedTensors gathered = zero.gather_masters();
+  REQUIRE(gathered.size() == 2);
+  for (size_t i = 0; i < gathered.size(); ++i) {
+    CHECK(gathered[i].second.dtype() == DType::f64);
+    CHECK(gathered[i].second.to_vector<double>() == masters.master()[i].second.to_vector<double>());
+  }
+  // The masters come back from a checkpoint's tensors; a wrong dtype is refused naming the source.
+  std::map<std::string, Tensor> saved;
+  for (const auto& [name, m] : masters.master()) saved[name] = m.clone();
+  nn::NamedTensors fresh{{"enc.w", param(7, 0)}, {"dec.w", param(5, 0)}};
+  tasks::Zero1Optimizer loaded(*comm, dog, spec, fresh, {0, 0}, DType::f64);
+  loaded.load_masters(saved, "ckpt/master.safetensors");
+  const nn::NamedTensors back = loaded.gather_masters();
+  for (size_t i = 0; i < back.size(); ++i)
+    CHECK(back[i].second.to_vector<double>() == masters.master()[i].second.to_vector<double>());
+  saved["dec.w"] = Tensor::zeros({5}, DType::f32);
+  XLM_CHECK_THROWS(loaded.load_masters(saved, "ckpt/master.safetensors"), FormatError, "ckpt/master.safetensors",
+                   "dec.w");
 }
 
 TEST_CASE("weight hash covers names and bytes and one rank always agrees", "[tasks][dp]") {

@@ -89,7 +89,7 @@ TEST_CASE("evaluate_lm gives the window-by-window scores when it stacks stream w
   const Scores expected = window_by_window(model, data, steps, builder);
   REQUIRE(expected.size() == 20);
   for (int64_t rows : {int64_t{1}, int64_t{3}, int64_t{8}, xlm::tasks::kEvalStreamRows, n_windows + 5}) {
-    const Scores got = xlm::tasks::evaluate_lm(model, data, steps, builder, {"valid", "test"}, rows);
+    const Scores got = xlm::tasks::evaluate_lm(model, data, steps, builder, {"valid", "test"}, {}, rows);
     for (const auto& [name, value] : expected) {
       INFO(rows << " windows per pass: " << name << " expected " << value << " got " << got.at(name));
       REQUIRE(got.count(name) == 1);
@@ -101,7 +101,7 @@ TEST_CASE("evaluate_lm gives the window-by-window scores when it stacks stream w
   // Perplexities are finite and of the order of a uniform guess (a random model).
   CHECK(expected.at("valid_en_clm_ppl") > 0.5 * static_cast<double>(config.n_words));
   CHECK(expected.at("valid_en_clm_ppl") < 3.0 * static_cast<double>(config.n_words));
-  REQUIRE_THROWS_AS(xlm::tasks::evaluate_lm(model, data, steps, builder, {"valid"}, 0), xlm::ConfigError);
+  REQUIRE_THROWS_AS(xlm::tasks::evaluate_lm(model, data, steps, builder, {"valid"}, {}, 0), xlm::ConfigError);
 }
 
 TEST_CASE("stack_lm_batches puts rows one under the other and shifts the predicted positions",

@@ -1,7 +1,9 @@
 // `xlm bench train` (issue 9): the FLOP count behind its MFU against a count
-// by hand, the random batches it trains on, a tiny run through the API, and
-// the command's four output lines on the tiny shape.
+// by hand, the random batches it trains on, a tiny run through the API, the
+// --dump_start files, and the command's four output lines on the tiny shape.
 #include "core/error.h"
+#include "core/safetensors.h"
+#include "nn/tiny_model.h"
 #include "nn/transformer.h"
 #include "objectives/lm_batch.h"
 #include "support.h"
@@ -9,10 +11,12 @@
 #include "tasks/bench/train_bench.h"
 #include "tasks/pretrain/throughput.h"
 #include "text/dictionary.h"
+#include "text/shuffle.h"
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <regex>
 
 using namespace xlm;
@@ -96,6 +100,52 @@ TEST_CASE("run_train_bench times MLM+TLM steps and reports consistent figures", 
   CHECK(std::isfinite(r.last_loss));
   CHECK(r.last_loss == Approx(std::log(60.0 - 14.0)).margin(1.0));  // near uniform over the real words
   CHECK(r.parameters == tasks::count_parameters(nn::TransformerModel(c.model_config(), 0)));
+}
+
+TEST_CASE("bench train dump_start writes the initial parameters and the batches the steps cycle through", "[bench]") {
+  nntest::TempDir tmp;
+  tasks::TrainBenchConfig c = tasks::train_bench_preset("tiny");
+  c.device = "cpu";
+  c.n_words = 40;
+  c.emb_dim = 8;
+  c.n_heads = 2;
+  c.n_layers = 1;
+  c.batch_size = 3;
+  c.bptt = 10;
+  c.steps = 1;
+  c.warmup = 0;
+  c.seed = 5;
+  c.dump_start = tmp.file("first/step");  // parents are created
+  tasks::run_train_bench(c);
+
+  // The parameters before any update: those of a model built from the same seed.
+  const SafetensorsContents model = load_safetensors(tmp.file("first/step/model.safetensors"));
+  const nn::NamedTensors fresh = nn::TransformerModel(c.model_config(), c.seed).state_dict();
+  REQUIRE(model.tensors.size() == fresh.size());
+  for (const auto& [name, t] : fresh) {
+    INFO(name);
+    REQUIRE(model.tensors.count(name) == 1);
+    CHECK(model.tensors.at(name).to_doubles() == t.to_doubles());
+  }
+  // The batches: the four the bench draws from its seed's data stream, in order.
+  objectives::MaskingOptions masking;
+  masking.n_words = c.n_words;
+  text::SplitMix64 rng(text::derive_seed(c.seed, 2));
+  for (int i = 0; i < 4; ++i) {
+    INFO("batch " << i);
+    const objectives::LmBatch want = tasks::random_mlm_batch(3, 10, 0, 1, masking, rng);
+    const SafetensorsContents batch = load_safetensors(tmp.file("first/step/batch" + std::to_string(i) + ".safetensors"));
+    CHECK(batch.tensors.size() == 4);  // one language: no langs, default positions
+    CHECK(batch.tensors.at("words").to_vector<int64_t>() == want.words.to_vector<int64_t>());
+    CHECK(batch.tensors.at("lengths").to_vector<int64_t>() == std::vector<int64_t>(3, 10));
+    CHECK(batch.tensors.at("pred_index").to_vector<int64_t>() == want.pred_index.to_vector<int64_t>());
+    CHECK(batch.tensors.at("targets").to_vector<int64_t>() == want.targets.to_vector<int64_t>());
+  }
+  CHECK_FALSE(std::filesystem::exists(tmp.file("first/step/batch4.safetensors")));
+
+  // A directory that cannot be created names the flag.
+  c.dump_start = tmp.file("first/step/model.safetensors/sub");
+  XLM_CHECK_THROWS(tasks::run_train_bench(c), FormatError, "--dump_start");
 }
 
 TEST_CASE("bench presets and config errors name the flag", "[bench]") {
