@@ -1,8 +1,12 @@
 // CPU parameter updates: plain loops in the parameter's dtype, the reference
 // the CUDA twins are compared with. The operation order mirrors XLM's Adam
 // (moments first, then decay, then the step) so float rounding matches it
-// operation for operation where PyTorch's CPU kernels do the same.
+// operation for operation where PyTorch's CPU kernels do the same. The
+// element loops vectorise and are split over threads (elements are
+// independent: the result does not depend on the thread count).
+#include "core/cpu_parallel.h"
 #include "core/dispatch.h"
+#include "core/vec_math.h"
 #include "kernels/cast/cast.h"
 #include "nn/adam_update.h"
 
@@ -10,28 +14,56 @@
 
 namespace xlm::nn {
 
+namespace {
+
+// One Adam update of elements [begin, end). This file is compiled with
+// -fno-math-errno (CMakeLists.txt) so that sqrt is one vector instruction: with
+// errno semantics GCC keeps a scalar sqrtf call for negative inputs and the
+// loop stays scalar; v is never negative, and nothing reads errno.
+template <typename T>
+[[gnu::always_inline]] inline void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m,
+                T* __restrict v, const AdamUpdateArgs& args, int64_t begin,
+                int64_t end) {
+  const T beta1 = static_cast<T>(args.beta1), one_minus_beta1 = static_cast<T>(1.0 - args.beta1);
+  const T beta2 = static_cast<T>(args.beta2), one_minus_beta2 = static_cast<T>(1.0 - args.beta2);
+  const T eps = static_cast<T>(args.eps);
+  const T decay = static_cast<T>(-args.weight_decay * args.lr);
+  const T step = static_cast<T>(args.step_size);
+  const bool decays = args.weight_decay != 0;
+  for (int64_t i = begin; i < end; ++i) {
+    m[i] = m[i] * beta1 + one_minus_beta1 * g[i];
+    v[i] = v[i] * beta2 + one_minus_beta2 * g[i] * g[i];
+    const T denom = std::sqrt(v[i]) + eps;
+    if (decays) p[i] = p[i] + decay * p[i];
+    p[i] = p[i] - step * (m[i] / denom);
+  }
+}
+
+XLM_VEC_CLONES void adam_range_f32(float* p, const float* g, float* m, float* v, const AdamUpdateArgs& args,
+                                   int64_t begin, int64_t end) {
+  adam_range(p, g, m, v, args, begin, end);
+}
+void adam_range_any(float* p, const float* g, float* m, float* v, const AdamUpdateArgs& args, int64_t begin,
+                    int64_t end) {
+  adam_range_f32(p, g, m, v, args, begin, end);
+}
+void adam_range_any(double* p, const double* g, double* m, double* v, const AdamUpdateArgs& args, int64_t begin,
+                    int64_t end) {
+  adam_range(p, g, m, v, args, begin, end);
+}
+
+}  // namespace
+
 void adam_update_cpu(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                      const AdamUpdateArgs& args) {
   XLM_DISPATCH_CPU_FLOAT(param.dtype(), "adam_update", [&](auto tag) {
     using T = decltype(tag);
-    T* p = static_cast<T*>(param.data_ptr());        // (n,)
-    const T* g = static_cast<const T*>(grad.data_ptr());
-    T* m = static_cast<T*>(exp_avg.data_ptr());
-    T* v = static_cast<T*>(exp_avg_sq.data_ptr());
-    const T beta1 = static_cast<T>(args.beta1), one_minus_beta1 = static_cast<T>(1.0 - args.beta1);
-    const T beta2 = static_cast<T>(args.beta2), one_minus_beta2 = static_cast<T>(1.0 - args.beta2);
-    const T eps = static_cast<T>(args.eps);
-    const T decay = static_cast<T>(-args.weight_decay * args.lr);
-    const T step = static_cast<T>(args.step_size);
-    const bool decays = args.weight_decay != 0;
-    const int64_t n = param.numel();
-    for (int64_t i = 0; i < n; ++i) {
-      m[i] = m[i] * beta1 + one_minus_beta1 * g[i];
-      v[i] = v[i] * beta2 + one_minus_beta2 * g[i] * g[i];
-      const T denom = std::sqrt(v[i]) + eps;
-      if (decays) p[i] = p[i] + decay * p[i];
-      p[i] = p[i] - step * (m[i] / denom);
-    }
+    T* p = static_cast<T*>(param.data_ptr());             // (n,)
+    const T* g = static_cast<const T*>(grad.data_ptr());  // (n,)
+    T* m = static_cast<T*>(exp_avg.data_ptr());           // (n,)
+    T* v = static_cast<T*>(exp_avg_sq.data_ptr());        // (n,)
+    parallel_for(param.numel(), int64_t{1} << 15,
+                 [&](int64_t begin, int64_t end) { adam_range_any(p, g, m, v, args, begin, end); });
   });
 }
 
