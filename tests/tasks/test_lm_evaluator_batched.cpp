@@ -2,8 +2,8 @@
 // forward pass. That must be a speed change only: the test replays the
 // window-by-window loop (one 1 x bptt window per pass, MLM masks drawn in
 // window order from a generator seeded 0) and requires the same perplexity
-// and accuracy for CLM, MLM and TLM steps, with group sizes that do and do
-// not divide the number of windows.
+// and accuracy for CLM, MLM and TLM steps, with a partial last group and
+// with one group of all windows.
 #include "core/autograd.h"
 #include "core/error.h"
 #include "nn/transformer.h"
@@ -69,13 +69,13 @@ TEST_CASE("evaluate_lm gives the window-by-window scores when it stacks stream w
   options.bptt = 32;
   xlm::tasks::PretrainData data(options);
   const auto n_windows = data.mono("en").valid->n_batches();
-  REQUIRE(n_windows > 8);  // enough windows that groups of 3 and 8 leave a partial last group
+  REQUIRE(n_windows % 3 != 0);  // groups of 3 leave a partial last group
 
   xlm::nn::TransformerConfig config;
   config.n_words = data.dictionary().size();
-  config.emb_dim = 32;
-  config.n_layers = 2;
-  config.n_heads = 4;
+  config.emb_dim = 16;
+  config.n_layers = 1;
+  config.n_heads = 2;
   config.n_langs = 2;
   config.id2lang = {"en", "fr"};
   xlm::nn::TransformerModel model(config, 7);
@@ -88,7 +88,7 @@ TEST_CASE("evaluate_lm gives the window-by-window scores when it stacks stream w
 
   const Scores expected = window_by_window(model, data, steps, builder);
   REQUIRE(expected.size() == 20);
-  for (int64_t rows : {int64_t{1}, int64_t{3}, int64_t{8}, xlm::tasks::kEvalStreamRows, n_windows + 5}) {
+  for (int64_t rows : {int64_t{3}, xlm::tasks::kEvalStreamRows, n_windows + 5}) {
     const Scores got = xlm::tasks::evaluate_lm(model, data, steps, builder, {"valid", "test"}, {}, rows);
     for (const auto& [name, value] : expected) {
       INFO(rows << " windows per pass: " << name << " expected " << value << " got " << got.at(name));
