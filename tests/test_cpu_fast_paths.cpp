@@ -1,8 +1,9 @@
 // The CPU fast paths of issue 9 give the numbers of the plain loops they
 // replace: dropout's block-wise Philox walk draws philox_uniform(seed,
 // offset + i) for every i whatever the offset's phase, permute's row copies
-// match element-by-element indexing, a small GEMM on one OpenBLAS thread
-// matches the blocked fallback and leaves OpenBLAS's thread count as it was.
+// match element-by-element indexing, and GEMMs split over the OpenMP threads
+// (by rows of C, or by GEMM in a batch) match the blocked fallback for 1 and 2
+// threads, with OpenBLAS left on one thread (kernels/matmul/blas_threads.h).
 #include "core/philox.h"
 #include "kernels/dropout/dropout.h"
 #include "kernels/matmul/matmul.h"
@@ -17,6 +18,10 @@
 #include <array>
 #include <cmath>
 #include <numeric>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 using namespace xlm;
 
@@ -65,22 +70,44 @@ TEST_CASE("permute keeping the last dim copies rows exactly like element indexin
   CHECK(y1.to_vector<int64_t>() == std::vector<int64_t>{0, 3, 1, 4, 2, 5});
 }
 
-TEST_CASE("matmul: small GEMMs on one thread match the fallback and restore the thread count", "[matmul][cpu]") {
+TEST_CASE("matmul: GEMMs split over the threads match the fallback, OpenBLAS stays on one thread", "[matmul][cpu]") {
 #if XLM_WITH_BLAS && defined(OPENBLAS_VERSION)
-  openblas_set_num_threads(2);
+  openblas_set_num_threads(2);  // as a program that set it would leave it
 #endif
-  for (const auto& [m, k, n] : std::vector<std::array<int64_t, 3>>{{3, 5, 7}, {64, 64, 128}, {300, 130, 120}}) {
-    std::vector<double> av(static_cast<size_t>(m * k)), bv(static_cast<size_t>(k * n));
+#if defined(_OPENMP)
+  const int saved = omp_get_max_threads();
+#endif
+  struct Case {
+    int64_t batch, m, k, n;
+    bool ta, tb;
+  };
+  // Small (one chunk), one GEMM split by rows (2^20 / (n k) rows a chunk), transposed
+  // operands, and a batch split by GEMM.
+  for (const Case& c : {Case{1, 3, 5, 7, false, false}, Case{1, 300, 130, 120, false, false},
+                        Case{1, 1000, 64, 300, false, false}, Case{1, 999, 70, 257, true, false},
+                        Case{1, 777, 66, 260, true, true}, Case{8, 64, 64, 128, false, true}}) {
+    std::vector<double> av(static_cast<size_t>(c.batch * c.m * c.k)), bv(static_cast<size_t>(c.batch * c.k * c.n));
     for (size_t i = 0; i < av.size(); ++i) av[i] = std::sin(0.37 * static_cast<double>(i));
     for (size_t i = 0; i < bv.size(); ++i) bv[i] = std::cos(0.11 * static_cast<double>(i));
-    const Tensor a = Tensor::from_doubles(av, {m, k}, DType::f32), b = Tensor::from_doubles(bv, {k, n}, DType::f32);
-    const Tensor got = matmul(a, b);
-    Tensor want = Tensor::empty({m, n}, DType::f32);
-    matmul_forward_cpu_fallback(a, b, matmul_dims(a, b, false, false), want);
-    INFO(m << " x " << k << " x " << n);
-    XLM_CHECK_CLOSE(got.to_doubles(), want.to_doubles(), 1e-4, 1e-4);
-#if XLM_WITH_BLAS && defined(OPENBLAS_VERSION)
-    CHECK(openblas_get_num_threads() == 2);
+    const std::vector<int64_t> ashape = c.ta ? std::vector<int64_t>{c.batch, c.k, c.m} : std::vector<int64_t>{c.batch, c.m, c.k};
+    const std::vector<int64_t> bshape = c.tb ? std::vector<int64_t>{c.batch, c.n, c.k} : std::vector<int64_t>{c.batch, c.k, c.n};
+    const Tensor a = Tensor::from_doubles(av, ashape, DType::f32), b = Tensor::from_doubles(bv, bshape, DType::f32);
+    Tensor want = Tensor::empty({c.batch, c.m, c.n}, DType::f32);
+    matmul_forward_cpu_fallback(a, b, matmul_dims(a, b, c.ta, c.tb), want);
+    for (int threads : {1, 2}) {
+#if defined(_OPENMP)
+      omp_set_num_threads(threads);
 #endif
+      const Tensor got = matmul(a, b, c.ta, c.tb);
+      INFO(c.batch << " x " << c.m << " x " << c.k << " x " << c.n << " ta " << c.ta << " tb " << c.tb << ", "
+                   << threads << " threads");
+      XLM_CHECK_CLOSE(got.to_doubles(), want.to_doubles(), 1e-4, 1e-4);
+#if XLM_WITH_BLAS && defined(OPENBLAS_VERSION)
+      CHECK(openblas_get_num_threads() == 1);
+#endif
+    }
   }
+#if defined(_OPENMP)
+  omp_set_num_threads(saved);
+#endif
 }

@@ -4,7 +4,12 @@
 // SIGXFSZ is ignored so that hitting the file-size limit (ulimit -f) makes
 // write() fail with EFBIG, which the writers report as a one-line error with
 // the previous checkpoint intact, instead of killing the process mid-save.
+// The CPU thread libraries' environment defaults (core/cpu_thread_env.h) are
+// set first, and applied by executing the program again: libgomp and OpenBLAS
+// read them only when loaded. Setting any of those variables yourself skips
+// the defaults it covers; setting all of them skips the second exec.
 #include "core/build_info.h"
+#include "core/cpu_thread_env.h"
 #include "core/error.h"
 
 #include <CLI/CLI.hpp>
@@ -21,6 +26,7 @@ namespace xlm::tools {
 }  // namespace xlm::tools
 
 int main(int argc, char** argv) {
+  xlm::apply_cpu_thread_env_defaults(argv);
   std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"xlm: cross-lingual language model pretraining (XLM) in C++/CUDA"};
   app.name("xlm");

@@ -3,9 +3,12 @@
 // masked_softmax, dropout), on fixed shapes, f32, causal, dropout 0.1. A plain
 // program rather than a test: timings on a shared machine are noisy, so each
 // figure is the best of several repetitions, and nothing here can fail a build.
-// Usage: xlm_attention_cpu_bench [repetitions] [fused]   (threads: OPENBLAS_NUM_THREADS;
-// `fused` skips the composed path, for profiling the fused one alone)
+// Usage: xlm_attention_cpu_bench [repetitions] [fused]   (threads: OMP_NUM_THREADS,
+// with xlm's thread defaults, core/cpu_thread_env.h; `fused` skips the
+// composed path, for profiling the fused one alone)
 #include "core/autograd.h"
+#include "core/cpu_parallel.h"
+#include "core/cpu_thread_env.h"
 #include "kernels/attention/attention.h"
 #include "kernels/dropout/dropout.h"
 #include "kernels/masked_softmax/masked_softmax.h"
@@ -89,10 +92,10 @@ void bench(int64_t b, int64_t t, int64_t h, int64_t d, int reps, bool with_compo
 }  // namespace
 
 int main(int argc, char** argv) {
+  xlm::apply_cpu_thread_env_defaults(argv);  // as xlm does (tools/main.cpp)
   const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
   const bool with_composed = !(argc > 2 && std::string(argv[2]) == "fused");
-  const char* threads = std::getenv("OPENBLAS_NUM_THREADS");
-  fmt::print("f32, causal, dropout 0.1, best of {} runs, OPENBLAS_NUM_THREADS={}\n", reps, threads ? threads : "unset");
+  fmt::print("f32, causal, dropout 0.1, best of {} runs, {} threads\n", reps, xlm::cpu_threads());
   bench(4, 128, 8, 64, reps, with_composed);
   bench(16, 128, 4, 64, reps, with_composed);
   bench(8, 256, 8, 128, reps, with_composed);

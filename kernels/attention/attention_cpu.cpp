@@ -11,11 +11,23 @@
 // softmax statistics and rowsum(dO * O) in double; f64 inputs stay f64 all
 // the way. The GEMM is OpenBLAS's CBLAS when the build found it (the entry
 // kernels/matmul uses), else a plain strided loop accumulating in double.
-// Single-threaded outside BLAS.
+// Threads: the (b, h) heads are split over the engine's threads
+// (core/cpu_parallel.h), each head wholly on one thread with its own scratch,
+// its GEMMs single-threaded OpenBLAS calls (kernels/matmul/blas_threads.h), so
+// the result does not depend on the thread count.
+// The row passes are few and vectorisable: the max and the exp-and-sum use
+// fixed lanes of partial results (f32 exp from core/vec_math.h; f64, the
+// harness reference, keeps std::exp), the normalisation and the dropout
+// factors are one more pass, and the dropout's factors of a whole row block
+// come from one batched Philox run (core/philox_batch.h).
+#include "core/cpu_parallel.h"
 #include "core/dispatch.h"
 #include "core/philox.h"
+#include "core/philox_batch.h"
+#include "core/vec_math.h"
 #include "kernels/attention/attention.h"
 #include "kernels/dropout/dropout.h"
+#include "kernels/matmul/blas_threads.h"
 #include "xlm/config.h"
 
 #include <algorithm>
@@ -104,50 +116,111 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const
 }
 #endif
 
-// The dropout factors of one row of weights, flat indices start .. start + n - 1 of the
-// (B, H, Tq, Tk) weight tensor. Bit-identical to philox_uniform(seed, offset + flat) >
-// threshold, but each Philox block (4 draws) is computed once instead of once per draw.
+// Lanes of the row reductions: partial results kept apart in a fixed order, so
+// the compiler vectorises them and the result is the same on every run.
+constexpr int kLanes = 8;
+
+float exp_of(float x) { return vec::exp(x); }
+double exp_of(double x) { return std::exp(x); }
+
+// max_j x[j] over n >= 1 values.
+template <typename T>
+T row_max(const T* x, int64_t n) {
+  T lane[kLanes];
+  std::fill(lane, lane + kLanes, static_cast<T>(-INFINITY));
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane[l] = x[j + l] > lane[l] ? x[j + l] : lane[l];
+  T m = static_cast<T>(-INFINITY);
+  for (int l = 0; l < kLanes; ++l) m = lane[l] > m ? lane[l] : m;
+  for (; j < n; ++j) m = x[j] > m ? x[j] : m;
+  return m;
+}
+
+// x[j] = exp(x[j] - shift) in place; returns their sum, accumulated in double.
+template <typename T>
+double exp_in_place_sum(T* x, int64_t n, T shift) {
+  double lane[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      const T e = exp_of(x[j + l] - shift);
+      x[j + l] = e;
+      lane[l] += static_cast<double>(e);
+    }
+  }
+  double sum = 0;
+  for (; j < n; ++j) {
+    const T e = exp_of(x[j] - shift);
+    x[j] = e;
+    sum += static_cast<double>(e);
+  }
+  for (int l = 0; l < kLanes; ++l) sum += lane[l];
+  return sum;
+}
+
+// sum_d a[d] b[d] in double.
+template <typename T>
+double dot(const T* a, const T* b, int64_t n) {
+  double lane[kLanes] = {};
+  int64_t d = 0;
+  for (; d + kLanes <= n; d += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane[l] += static_cast<double>(a[d + l]) * static_cast<double>(b[d + l]);
+  double s = 0;
+  for (; d < n; ++d) s += static_cast<double>(a[d]) * static_cast<double>(b[d]);
+  for (int l = 0; l < kLanes; ++l) s += lane[l];
+  return s;
+}
+
+// The dropout factors of a run of weights, flat indices start .. start + n - 1 of the
+// (B, H, Tq, Tk) weight tensor: keep_scale where philox_uniform(seed, offset + flat) >
+// threshold, else 0, bit for bit, drawn kPhiloxBatch Philox blocks at a time
+// (core/philox_batch.h: the rounds and the integer keep test vectorise).
 struct DropoutRule {
   bool active;
-  float threshold;
+  uint64_t keep_from;  // bits >= keep_from are kept (philox_keep_from); 2^32: nothing is
   double keep_scale;
   uint64_t seed, offset;
   explicit DropoutRule(const AttentionOptions& o)
       : active(o.dropout > 0),
-        threshold(dropout_threshold(o.dropout)),
+        keep_from(o.dropout > 0 ? philox_keep_from(dropout_threshold(o.dropout)) : 0),
         keep_scale(o.dropout < 1 ? 1.0 / (1.0 - o.dropout) : 0.0),
         seed(o.seed),
         offset(o.offset) {}
-  // philox_uniform_from_bits without the fmaf call (a library call unless the build
-  // targets FMA): float(x) * 2^-32 is exact, so the sum rounds once either way.
-  static float uniform(uint32_t x) { return static_cast<float>(x) * 0x1p-32f + 0x1p-33f; }
   template <typename T>
-  void row(uint64_t start, int64_t n, T* factors) const {
-    if (!active) {
-      std::fill(factors, factors + n, T(1));
+  void factors(uint64_t start, int64_t n, T* out) const {
+    if (keep_from > UINT32_MAX) {
+      std::fill(out, out + n, T(0));
       return;
     }
-    const auto k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+    const auto from = static_cast<uint32_t>(keep_from);
     const T keep = static_cast<T>(keep_scale);
+    uint32_t bits[4 * kPhiloxBatch];
     uint64_t pos = offset + start;
     for (int64_t j = 0; j < n;) {
-      const uint64_t block = pos >> 2;
-      const Philox4 r = philox4x32_10(static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), 0u, 0u, k0, k1);
-      for (uint32_t word = static_cast<uint32_t>(pos & 3); word < 4 && j < n; ++word, ++j, ++pos)
-        factors[j] = uniform(r.v[word]) > threshold ? keep : T(0);
+      philox_batch_bits(seed, pos >> 2, bits);
+      const auto skip = static_cast<int64_t>(pos & 3);  // draws of the first block before pos
+      const int64_t take = std::min<int64_t>(4 * kPhiloxBatch - skip, n - j);
+      const uint32_t* w = bits + skip;
+      for (int64_t i = 0; i < take; ++i) out[j + i] = w[i] >= from ? keep : T(0);
+      j += take;
+      pos += static_cast<uint64_t>(take);
     }
   }
 };
 
-double dot(const double* a, const double* b, int64_t n) {
-  double s = 0;
-  for (int64_t d = 0; d < n; ++d) s += a[d] * b[d];
-  return s;
-}
-double dot(const float* a, const float* b, int64_t n) {
-  double s = 0;
-  for (int64_t d = 0; d < n; ++d) s += static_cast<double>(a[d]) * static_cast<double>(b[d]);
-  return s;
+// A block's dropout factors, (rows, Tk) with row stride Tk: one run over the whole
+// block when its first row sees every key (no causal cut, no padding: the rows are
+// consecutive in the flat index), else row by row over the visible keys only.
+template <typename T>
+void block_factors(const DropoutRule& drop, int64_t row0, int64_t tk, const std::vector<int64_t>& limits, T* out) {
+  const auto rows = static_cast<int64_t>(limits.size());
+  if (limits.front() == tk) {
+    drop.factors(static_cast<uint64_t>(row0 * tk), rows * tk, out);
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    drop.factors(static_cast<uint64_t>((row0 + r) * tk), limits[static_cast<size_t>(r)], out + r * tk);
 }
 
 // What a (b, h, row block) works on: rows i0 .. i0 + rows - 1, the keys 0 .. keys - 1
@@ -185,17 +258,19 @@ void attention_forward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, co
     const T* pv = static_cast<const T*>(v.data_ptr());
     T* po = static_cast<T*>(out.data_ptr());
     T* plse = static_cast<T*>(logsumexp.data_ptr());  // (B, H, Tq)
-    std::vector<T> s(static_cast<size_t>(kRowBlock * m.tk));  // (rows, keys) scores, then weights
-    std::vector<T> factors(static_cast<size_t>(m.tk));        // (keys,) one row's dropout factors
-    Block blk;
-    for (int64_t b = 0; b < m.batch; ++b) {
-      for (int64_t h = 0; h < m.heads; ++h) {
+    use_one_blas_thread();
+    parallel_for(m.batch * m.heads, 1, [&](int64_t head_begin, int64_t head_end) {
+      std::vector<T> s(static_cast<size_t>(std::min(kRowBlock, m.tq) * m.tk));  // (rows, keys) scores, then weights
+      std::vector<T> factors(drop.active ? s.size() : 0);  // (rows, Tk) the block's dropout factors
+      Block blk;
+      for (int64_t bh = head_begin; bh < head_end; ++bh) {
+        const int64_t b = bh / m.heads, h = bh % m.heads;
         const T* qh = pq + b * m.tq * ld + h * m.d;  // (Tq, D) with row stride ld
         const T* kh = pk + b * m.tk * ld + h * m.d;  // (Tk, D)
         const T* vh = pv + b * m.tk * ld + h * m.d;  // (Tk, D)
         T* oh = po + b * m.tq * ld + h * m.d;        // (Tq, D)
         for (int64_t i0 = 0; i0 < m.tq; i0 += kRowBlock) {
-          const int64_t row0 = (b * m.heads + h) * m.tq + i0;  // flat (b, h, i0) row index
+          const int64_t row0 = bh * m.tq + i0;  // flat (b, h, i0) row index
           if (!make_block(m, lengths[static_cast<size_t>(b)], options.causal, i0, blk)) {
             for (int64_t r = 0; r < blk.rows; ++r) {
               plse[row0 + r] = static_cast<T>(-INFINITY);
@@ -205,6 +280,7 @@ void attention_forward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, co
           }
           const int64_t n = blk.keys;
           gemm(false, true, blk.rows, n, m.d, scale, qh + i0 * ld, ld, kh, ld, 0.0, s.data(), n);  // S (rows, n)
+          if (drop.active) block_factors(drop, row0, m.tk, blk.limits, factors.data());
           for (int64_t r = 0; r < blk.rows; ++r) {
             T* sr = s.data() + r * n;
             const int64_t limit = blk.limits[static_cast<size_t>(r)];
@@ -213,24 +289,22 @@ void attention_forward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, co
               std::fill(sr, sr + n, T(0));
               continue;
             }
-            double mx = -INFINITY;
-            for (int64_t j = 0; j < limit; ++j) mx = std::max(mx, static_cast<double>(sr[j]));
-            double sum = 0;
-            for (int64_t j = 0; j < limit; ++j) {
-              const T e = std::exp(sr[j] - static_cast<T>(mx));
-              sr[j] = e;
-              sum += static_cast<double>(e);
-            }
-            plse[row0 + r] = static_cast<T>(mx + std::log(sum));
-            drop.row(static_cast<uint64_t>((row0 + r) * m.tk), limit, factors.data());
+            const T mx = row_max(sr, limit);
+            const double sum = exp_in_place_sum(sr, limit, mx);
+            plse[row0 + r] = static_cast<T>(static_cast<double>(mx) + std::log(sum));
             const T inv = static_cast<T>(1.0 / sum);
-            for (int64_t j = 0; j < limit; ++j) sr[j] = sr[j] * inv * factors[static_cast<size_t>(j)];
+            if (drop.active) {
+              const T* fr = factors.data() + r * m.tk;
+              for (int64_t j = 0; j < limit; ++j) sr[j] = sr[j] * inv * fr[j];
+            } else {
+              for (int64_t j = 0; j < limit; ++j) sr[j] *= inv;
+            }
             std::fill(sr + limit, sr + n, T(0));
           }
           gemm(false, false, blk.rows, m.d, n, 1.0, s.data(), n, vh, ld, 0.0, oh + i0 * ld, ld);  // O = P V
         }
       }
-    }
+    });
   });
 }
 
@@ -255,35 +329,48 @@ void attention_backward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, c
     T* pdq = static_cast<T*>(grad_q.data_ptr());  // the front passes zeros: dK, dV accumulate over row blocks
     T* pdk = static_cast<T*>(grad_k.data_ptr());
     T* pdv = static_cast<T*>(grad_v.data_ptr());
-    std::vector<T> p(static_cast<size_t>(kRowBlock * m.tk));   // (rows, keys) S, then P, then P * dropout
-    std::vector<T> dp(static_cast<size_t>(kRowBlock * m.tk));  // (rows, keys) dP, then dS
-    std::vector<T> factors(static_cast<size_t>(m.tk));         // (keys,)
-    Block blk;
-    for (int64_t b = 0; b < m.batch; ++b) {
-      for (int64_t h = 0; h < m.heads; ++h) {
+    use_one_blas_thread();
+    parallel_for(m.batch * m.heads, 1, [&](int64_t head_begin, int64_t head_end) {
+      const auto block_size = static_cast<size_t>(std::min(kRowBlock, m.tq) * m.tk);
+      std::vector<T> p(block_size);   // (rows, keys) S, then P, then P * dropout
+      std::vector<T> dp(block_size);  // (rows, keys) dP, then dS
+      std::vector<T> factors(drop.active ? block_size : 0);  // (rows, Tk) the block's dropout factors
+      Block blk;
+      for (int64_t bh = head_begin; bh < head_end; ++bh) {
+        const int64_t b = bh / m.heads, h = bh % m.heads;
         const int64_t qo = b * m.tq * ld + h * m.d, ko = b * m.tk * ld + h * m.d;  // head offsets
         const T *qh = pq + qo, *oh = po + qo, *doh = pdo + qo;  // (Tq, D) with row stride ld
         const T *kh = pk + ko, *vh = pv + ko;                    // (Tk, D)
         T *dqh = pdq + qo, *dkh = pdk + ko, *dvh = pdv + ko;
         for (int64_t i0 = 0; i0 < m.tq; i0 += kRowBlock) {
           if (!make_block(m, lengths[static_cast<size_t>(b)], options.causal, i0, blk)) continue;  // zero grads
-          const int64_t n = blk.keys, row0 = (b * m.heads + h) * m.tq + i0;
-          gemm(false, true, blk.rows, n, m.d, scale, qh + i0 * ld, ld, kh, ld, 0.0, p.data(), n);    // S
-          gemm(false, true, blk.rows, n, m.d, 1.0, doh + i0 * ld, ld, vh, ld, 0.0, dp.data(), n);    // dO V^T
+          const int64_t n = blk.keys, row0 = bh * m.tq + i0;
+          gemm(false, true, blk.rows, n, m.d, scale, qh + i0 * ld, ld, kh, ld, 0.0, p.data(), n);  // S
+          gemm(false, true, blk.rows, n, m.d, 1.0, doh + i0 * ld, ld, vh, ld, 0.0, dp.data(), n);  // dO V^T
+          if (drop.active) block_factors(drop, row0, m.tk, blk.limits, factors.data());
           for (int64_t r = 0; r < blk.rows; ++r) {
             T* pr = p.data() + r * n;
             T* dr = dp.data() + r * n;
             const int64_t limit = blk.limits[static_cast<size_t>(r)];
             const int64_t i = i0 + r;
-            const double lse = limit > 0 ? static_cast<double>(plse[row0 + r]) : 0.0;
-            const double delta = limit > 0 ? dot(doh + i * ld, oh + i * ld, m.d) : 0.0;  // rowsum(dO * O)
-            drop.row(static_cast<uint64_t>((row0 + r) * m.tk), limit, factors.data());
-            const T lse_t = static_cast<T>(lse), delta_t = static_cast<T>(delta);
-            for (int64_t j = 0; j < limit; ++j) {
-              const T pij = std::exp(pr[j] - lse_t);
-              const T f = factors[static_cast<size_t>(j)];
-              dr[j] = pij * (f * dr[j] - delta_t);  // dS
-              pr[j] = pij * f;                      // P after dropout
+            if (limit > 0) {
+              const T lse = plse[row0 + r];
+              const T delta = static_cast<T>(dot(doh + i * ld, oh + i * ld, m.d));  // rowsum(dO * O)
+              if (drop.active) {
+                const T* fr = factors.data() + r * m.tk;
+                for (int64_t j = 0; j < limit; ++j) {
+                  const T pij = exp_of(pr[j] - lse);
+                  const T f = fr[j];
+                  dr[j] = pij * (f * dr[j] - delta);  // dS
+                  pr[j] = pij * f;                    // P after dropout
+                }
+              } else {
+                for (int64_t j = 0; j < limit; ++j) {
+                  const T pij = exp_of(pr[j] - lse);
+                  dr[j] = pij * (dr[j] - delta);
+                  pr[j] = pij;
+                }
+              }
             }
             std::fill(pr + limit, pr + n, T(0));
             std::fill(dr + limit, dr + n, T(0));
@@ -293,7 +380,7 @@ void attention_backward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, c
           gemm(true, false, n, m.d, blk.rows, scale, dp.data(), n, qh + i0 * ld, ld, 1.0, dkh, ld);   // dK += dS^T Q
         }
       }
-    }
+    });
   });
 }
 

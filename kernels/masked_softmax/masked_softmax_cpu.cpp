@@ -1,8 +1,14 @@
 // CPU reference for the masked softmax: one row (b, ..., i) at a time, the
-// visible keys are the prefix j < limit, max-subtracted exp (each computed
-// once, in the scores' type as the CUDA twin's expf, kept in a row buffer),
-// sums and the division in double.
+// visible keys are the prefix j < limit. Max-subtracted exp, each computed
+// once in the scores' type as the CUDA twin's expf (f32: core/vec_math.h's,
+// which vectorises; f64: std::exp) and written straight into the output row,
+// then one pass dividing by the sum; the max, the sums and the division are in
+// double, the sums as eight partial sums in a fixed order. Rows are split over
+// the engine's threads (core/cpu_parallel.h), each row on one thread, so the
+// result does not depend on the thread count.
+#include "core/cpu_parallel.h"
 #include "core/dispatch.h"
+#include "core/vec_math.h"
 #include "kernels/masked_softmax/masked_softmax.h"
 
 #include <algorithm>
@@ -13,12 +19,53 @@ namespace xlm {
 
 namespace {
 
+constexpr int kLanes = 8;               // partial sums per row
+constexpr int64_t kElementsPerChunk = 16384;  // a thread's share is worth a wake-up
+
+float exp_of(float x) { return vec::exp(x); }
+double exp_of(double x) { return std::exp(x); }
+
 // Number of visible keys for every batch entry's padding mask (Tk when there is none).
 std::vector<int64_t> key_limits(const Tensor& key_lengths, int64_t batch, int64_t tk) {
   if (!key_lengths.defined()) return std::vector<int64_t>(static_cast<size_t>(batch), tk);
   std::vector<int64_t> out;
   for (double v : key_lengths.to_doubles()) out.push_back(static_cast<int64_t>(v));
   return out;
+}
+
+// out[j] = exp(T(scale * s[j] - m)) for j < n; returns their sum in double.
+template <typename T>
+double exp_row(const T* s, int64_t n, double scale, double m, T* out) {
+  double lane[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      const T e = exp_of(static_cast<T>(scale * static_cast<double>(s[j + l]) - m));
+      out[j + l] = e;
+      lane[l] += static_cast<double>(e);
+    }
+  }
+  double sum = 0;
+  for (; j < n; ++j) {
+    const T e = exp_of(static_cast<T>(scale * static_cast<double>(s[j]) - m));
+    out[j] = e;
+    sum += static_cast<double>(e);
+  }
+  for (int l = 0; l < kLanes; ++l) sum += lane[l];
+  return sum;
+}
+
+// sum_j a[j] b[j] in double.
+template <typename T>
+double dot_row(const T* a, const T* b, int64_t n) {
+  double lane[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane[l] += static_cast<double>(a[j + l]) * static_cast<double>(b[j + l]);
+  double s = 0;
+  for (; j < n; ++j) s += static_cast<double>(a[j]) * static_cast<double>(b[j]);
+  for (int l = 0; l < kLanes; ++l) s += lane[l];
+  return s;
 }
 
 }  // namespace
@@ -34,23 +81,20 @@ void masked_softmax_forward_cpu(const Tensor& scores, const Tensor& key_lengths,
     const std::vector<int64_t> lengths = key_limits(key_lengths, batch, tk);  // (B,)
     const T* ps = static_cast<const T*>(scores.data_ptr());  // (rows, Tk)
     T* py = static_cast<T*>(y.data_ptr());                   // (rows, Tk)
-    std::vector<double> e(static_cast<size_t>(tk));  // (Tk) the row's exponentials, computed once
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t i = r % tq;
-      int64_t limit = lengths[static_cast<size_t>(r / rows_per_batch)];
-      if (causal) limit = std::min(limit, std::max<int64_t>(0, i + tk - tq + 1));
-      const T* s = ps + r * tk;
-      T* out = py + r * tk;
-      double m = -INFINITY;
-      for (int64_t j = 0; j < limit; ++j) m = std::max(m, scale * s[j]);
-      double sum = 0;
-      for (int64_t j = 0; j < limit; ++j) {
-        e[static_cast<size_t>(j)] = std::exp(static_cast<T>(scale * s[j] - m));
-        sum += e[static_cast<size_t>(j)];
+    parallel_for(rows, std::max<int64_t>(1, kElementsPerChunk / tk), [&](int64_t row_begin, int64_t row_end) {
+      for (int64_t r = row_begin; r < row_end; ++r) {
+        const int64_t i = r % tq;
+        int64_t limit = lengths[static_cast<size_t>(r / rows_per_batch)];
+        if (causal) limit = std::min(limit, std::max<int64_t>(0, i + tk - tq + 1));
+        const T* s = ps + r * tk;
+        T* out = py + r * tk;
+        double m = -INFINITY;
+        for (int64_t j = 0; j < limit; ++j) m = std::max(m, scale * static_cast<double>(s[j]));
+        const double sum = exp_row(s, limit, scale, m, out);  // out holds the exponentials
+        for (int64_t j = 0; j < limit; ++j) out[j] = static_cast<T>(static_cast<double>(out[j]) / sum);
+        std::fill(out + limit, out + tk, T(0));
       }
-      for (int64_t j = 0; j < limit; ++j) out[j] = static_cast<T>(e[static_cast<size_t>(j)] / sum);
-      for (int64_t j = limit; j < tk; ++j) out[j] = T(0);
-    }
+    });
   });
 }
 
@@ -63,12 +107,16 @@ void masked_softmax_backward_cpu(const Tensor& y, const Tensor& grad_y, double s
     const T* py = static_cast<const T*>(y.data_ptr());       // (rows, Tk)
     const T* pg = static_cast<const T*>(grad_y.data_ptr());  // (rows, Tk)
     T* po = static_cast<T*>(grad_scores.data_ptr());         // (rows, Tk)
-    for (int64_t r = 0; r < rows; ++r) {
-      double dot = 0;
-      for (int64_t j = 0; j < tk; ++j) dot += static_cast<double>(pg[r * tk + j]) * py[r * tk + j];
-      for (int64_t j = 0; j < tk; ++j)
-        po[r * tk + j] = static_cast<T>(scale * py[r * tk + j] * (pg[r * tk + j] - dot));
-    }
+    parallel_for(rows, std::max<int64_t>(1, kElementsPerChunk / tk), [&](int64_t row_begin, int64_t row_end) {
+      for (int64_t r = row_begin; r < row_end; ++r) {
+        const T* yr = py + r * tk;
+        const T* gr = pg + r * tk;
+        T* outr = po + r * tk;
+        const double dot = dot_row(gr, yr, tk);
+        for (int64_t j = 0; j < tk; ++j)
+          outr[j] = static_cast<T>(scale * static_cast<double>(yr[j]) * (static_cast<double>(gr[j]) - dot));
+      }
+    });
   });
 }
 

@@ -1,10 +1,14 @@
-// CPU matmul: row-major CBLAS GEMMs (OpenBLAS; small ones on one thread, see
-// kSingleThreadMaxMnk) when the build found one, else
+// CPU matmul: row-major CBLAS GEMMs (OpenBLAS) when the build found one,
+// split over the engine's OpenMP threads here (a batch of GEMMs by GEMM, one
+// GEMM by rows of C), each part one single-threaded OpenBLAS call
+// (kernels/matmul/blas_threads.h says why), else
 // a blocked loop that packs 64x64 tiles of op(a) and op(b) (so the transposes
 // cost nothing in the inner loop) and accumulates in double. The blocked loop
 // is always compiled and exported so tests can hold the two paths against
 // each other.
+#include "core/cpu_parallel.h"
 #include "core/dispatch.h"
+#include "kernels/matmul/blas_threads.h"
 #include "kernels/matmul/matmul.h"
 #include "xlm/config.h"
 
@@ -56,45 +60,38 @@ void gemm_blocked(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a,
 }
 
 #if XLM_WITH_BLAS
-// OpenBLAS splits every GEMM above m*n*k = 2^18 across its threads. For the
-// small products of a training step on the CPU (attention's per-head
-// (T x Dh) x (Dh x T), a few MFLOP each) waking the threads costs more than
-// it saves, and sleeping or spinning threads show up as system time; below
-// this size a GEMM runs on the calling thread alone. 2^22 multiply-adds is
-// about 0.1 ms on one core: above it the split pays.
-constexpr int64_t kSingleThreadMaxMnk = int64_t{1} << 22;
+// Multiply-adds a thread's share of a GEMM must reach for the split to pay:
+// 2^20 is about 20 us on one core, several times an OpenMP fork-join.
+constexpr int64_t kMinMnkPerThread = int64_t{1} << 20;
 
-// Runs `gemm` single-threaded when small (OpenBLAS only: another CBLAS has no
-// thread control), restoring OpenBLAS's thread count afterwards.
-template <typename Gemm>
-void with_threads_for(int64_t m, int64_t n, int64_t k, Gemm&& gemm) {
-#if defined(OPENBLAS_VERSION)
-  if (m * n * k < kSingleThreadMaxMnk) {
-    const int threads = openblas_get_num_threads();
-    if (threads > 1) {
-      openblas_set_num_threads(1);
-      gemm();
-      openblas_set_num_threads(threads);
-      return;
-    }
-  }
-#else
-  (void)m, (void)n, (void)k;
-#endif
-  gemm();
-}
-
-void gemm_blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
+// c (m, n) = op(a) op(b) with leading dimensions (CBLAS's row-major contract).
+void gemm_blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+               int64_t ldb, float* c, int64_t ldc) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(ta ? m : k), b,
-              static_cast<int>(tb ? k : n), 0.0f, c, static_cast<int>(n));
+              static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f,
+              c, static_cast<int>(ldc));
 }
-void gemm_blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, const double* b, double* c) {
+void gemm_blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b,
+               int64_t ldb, double* c, int64_t ldc) {
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(ta ? m : k), b,
-              static_cast<int>(tb ? k : n), 0.0, c, static_cast<int>(n));
+              static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0, c,
+              static_cast<int>(ldc));
+}
+
+// c (m, n) = op(a) op(b), packed operands as gemm_blocked takes them, the rows of
+// c split over the threads (rows i0 .. i1 of op(a) start at a + i0 when a is
+// stored transposed, (k, m), and at a + i0 * k otherwise).
+template <typename T>
+void gemm_split_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c) {
+  const int64_t grain = std::max<int64_t>(1, kMinMnkPerThread / std::max<int64_t>(1, n * k));
+  parallel_for(m, grain, [&](int64_t i0, int64_t i1) {
+    gemm_blas(ta, tb, i1 - i0, n, k, ta ? a + i0 : a + i0 * k, ta ? m : k, b, tb ? k : n, c + i0 * n, n);
+  });
 }
 #endif
+
+// Multiply-adds of the whole GEMMs a thread gets when a batch is split.
+constexpr int64_t kMinGemmsMnkPerThread = int64_t{1} << 20;
 
 // Runs dims.batch GEMMs with `gemm` (same signature as gemm_blocked).
 template <typename T, typename Gemm>
@@ -107,10 +104,15 @@ void batched(const Tensor& a, const Tensor& b, const MatmulDims& d, Tensor& out,
     std::fill(pc, pc + d.batch * d.m * d.n, T(0));
     return;
   }
-  for (int64_t i = 0; i < d.batch; ++i) {
-    gemm(d.transpose_a, d.transpose_b, d.m, d.n, d.k, pa + i * d.m * d.k, d.b_shared ? pb : pb + i * d.k * d.n,
-         pc + i * d.m * d.n);
-  }
+  // Whole GEMMs per thread when the batch has enough of them; one GEMM's rows
+  // otherwise (a nested parallel_for runs on its caller's thread).
+  const int64_t grain = std::max<int64_t>(1, kMinGemmsMnkPerThread / std::max<int64_t>(1, d.m * d.n * d.k));
+  parallel_for(d.batch, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      gemm(d.transpose_a, d.transpose_b, d.m, d.n, d.k, pa + i * d.m * d.k, d.b_shared ? pb : pb + i * d.k * d.n,
+           pc + i * d.m * d.n);
+    }
+  });
 }
 
 }  // namespace
@@ -128,12 +130,8 @@ void matmul_forward_cpu(const Tensor& a, const Tensor& b, const MatmulDims& dims
             "matmul: GEMM of ({} x {}) by ({} x {}) exceeds CBLAS's int sizes", dims.m, dims.k, dims.k, dims.n);
   XLM_DISPATCH_CPU_FLOAT(a.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
-    with_threads_for(dims.m, dims.n, dims.k, [&] {
-      batched<T>(a, b, dims, out,
-                 [](bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* pa, const T* pb, T* pc) {
-                   gemm_blas(ta, tb, m, n, k, pa, pb, pc);
-                 });
-    });
+    use_one_blas_thread();
+    batched<T>(a, b, dims, out, gemm_split_rows<T>);
   });
 #else
   matmul_forward_cpu_fallback(a, b, dims, out);
