@@ -75,6 +75,25 @@ void save_model_dir(const std::string& dir, const TransformerModel& model, const
   }
 }
 
+double model_values_at_least(const TransformerConfig& c) {
+  const double d = static_cast<double>(c.emb_dim);
+  const double per_layer = (c.is_decoder ? 16.0 : 12.0) * d * d;  // 4 D^2 attention, 8 D^2 FFN, 4 D^2 cross-attention
+  double n = (static_cast<double>(c.n_words) + static_cast<double>(c.max_positions)) * d +
+             static_cast<double>(c.n_layers) * per_layer;
+  if (c.has_lang_embeddings()) n += static_cast<double>(c.n_langs) * d;
+  return n;
+}
+
+void check_config_fits_tensors(const TransformerConfig& config, const std::map<std::string, Tensor>& tensors,
+                               const std::string& config_source, const std::string& tensors_source) {
+  double held = 0;
+  for (const auto& [name, t] : tensors) held += static_cast<double>(t.numel());
+  const double wanted = model_values_at_least(config);
+  XLM_CHECK(wanted <= held, FormatError,
+            "{}: the config describes a model of at least {:.0f} parameter values, but {} holds only {:.0f}",
+            config_source, wanted, tensors_source, held);
+}
+
 LoadedModel load_model_dir(const std::string& dir, Device device) {
   XLM_CHECK(fs::is_directory(dir), FormatError, "{}: not a model directory (expected model.safetensors, params.json, vocab)",
             dir);
@@ -95,6 +114,7 @@ LoadedModel load_model_dir(const std::string& dir, Device device) {
   loaded.vocab_path = vocab_path;
   loaded.codes_path = fs::is_regular_file(codes_path) ? codes_path : "";
   const SafetensorsContents weights = load_safetensors(weights_path);
+  check_config_fits_tensors(loaded.config, weights.tensors, params_path, weights_path);
   loaded.model = std::make_unique<TransformerModel>(loaded.config, 0, device);
   loaded.model->load_state_dict(weights.tensors, weights_path);
   return loaded;

@@ -197,33 +197,6 @@ Checkpoint read_hf_dir(const std::string& dir, const std::string& helper) {
   return ck;
 }
 
-// The values a TransformerModel for `c` allocates, at least: the word,
-// position and language tables and 12 D^2 per layer (4 D^2 attention, 8 D^2
-// FFN; 4 D^2 more for a decoder's encoder attention). In double, so that no
-// product overflows.
-double model_values_at_least(const nn::TransformerConfig& c) {
-  const double d = static_cast<double>(c.emb_dim);
-  const double per_layer = (c.is_decoder ? 16.0 : 12.0) * d * d;
-  double n = (static_cast<double>(c.n_words) + static_cast<double>(c.max_positions)) * d +
-             static_cast<double>(c.n_layers) * per_layer;
-  if (c.has_lang_embeddings()) n += static_cast<double>(c.n_langs) * d;
-  return n;
-}
-
-// load_state_dict wants every parameter from the checkpoint with its exact
-// shape, so a model that can load holds no more values than the checkpoint's
-// tensors. Checked before the model is built, since the constructor
-// allocates and initialises them all: a params.json of a few bytes saying
-// n_layers 10^12 must be a one-line error, not terabytes of allocation.
-void check_config_fits_tensors(const Checkpoint& ck) {
-  double held = 0;
-  for (const auto& [name, t] : ck.tensors) held += static_cast<double>(t.numel());
-  const double wanted = model_values_at_least(ck.config);
-  XLM_CHECK(wanted <= held, FormatError,
-            "{}: the config describes a model of at least {:.0f} parameter values, but {} holds only {:.0f}", ck.source,
-            wanted, ck.tensors_source, held);
-}
-
 // The released models' pitfalls, then the model itself; writes `dst`.
 void write_xlm_dir(Checkpoint& ck, const std::string& dst, ConvertReport& report) {
   nn::TransformerConfig& c = ck.config;
@@ -259,7 +232,7 @@ void write_xlm_dir(Checkpoint& ck, const std::string& dst, ConvertReport& report
               ck.tensors_source, c.n_langs);
   }
   c.validate();
-  check_config_fits_tensors(ck);
+  nn::check_config_fits_tensors(c, ck.tensors, ck.source, ck.tensors_source);
   nn::TransformerModel model(c, 0, Device::cpu());
   model.load_state_dict(ck.tensors, ck.tensors_source);
   ScratchDir scratch;

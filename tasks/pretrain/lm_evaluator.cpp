@@ -1,6 +1,7 @@
 // See lm_evaluator.h. Perplexity is exp(total loss / predicted words) over
 // the whole split, accuracy the percent of predicted words whose argmax is
-// right, as XLM's evaluate_clm / evaluate_mlm compute them.
+// right, as XLM's evaluate_clm / evaluate_mlm compute them. Sums are over
+// words, so how the windows are grouped into passes does not weigh them.
 #include "tasks/pretrain/lm_evaluator.h"
 
 #include "core/autograd.h"
@@ -56,6 +57,55 @@ objectives::LmBatch LmBatchBuilder::pair_batch(const LmStep& step, const text::P
                                  : objectives::tlm_batch(pairs, sides, masking_, rng);
 }
 
+namespace {
+
+// parts[i].*field one after the other (each (B_i, ...) i64) as one (sum B_i, ...) tensor.
+Tensor stack_rows(const std::vector<objectives::LmBatch>& parts, Tensor objectives::LmBatch::*field) {
+  std::vector<int64_t> values;
+  Shape shape = (parts.front().*field).shape();
+  shape[0] = 0;
+  for (const auto& part : parts) {
+    const Tensor& t = part.*field;
+    values.reserve(values.size() + static_cast<size_t>(t.numel()));
+    const std::vector<int64_t> v = t.to(Device::cpu()).to_vector<int64_t>();
+    values.insert(values.end(), v.begin(), v.end());
+    shape[0] += t.size(0);
+  }
+  return Tensor::from_vector(values, shape);
+}
+
+}  // namespace
+
+objectives::LmBatch stack_lm_batches(const std::vector<objectives::LmBatch>& parts) {
+  XLM_CHECK(!parts.empty(), ShapeError, "stack_lm_batches: no batch to stack");
+  const objectives::LmBatch& first = parts.front();
+  const int64_t T = first.words.size(1);
+  for (const auto& part : parts) {
+    XLM_CHECK(part.words.dim() == 2 && part.words.size(1) == T && part.causal == first.causal &&
+                  part.positions.defined() == first.positions.defined() &&
+                  part.langs.defined() == first.langs.defined() && part.pred_index.defined(),
+              ShapeError, "stack_lm_batches: batch of words {} does not match the first's (B, {}) layout",
+              shape_str(part.words.shape()), T);
+  }
+  if (parts.size() == 1) return first;
+  objectives::LmBatch out;
+  out.words = stack_rows(parts, &objectives::LmBatch::words);
+  out.lengths = stack_rows(parts, &objectives::LmBatch::lengths);
+  if (first.positions.defined()) out.positions = stack_rows(parts, &objectives::LmBatch::positions);
+  if (first.langs.defined()) out.langs = stack_rows(parts, &objectives::LmBatch::langs);
+  out.targets = stack_rows(parts, &objectives::LmBatch::targets);
+  std::vector<int64_t> index;  // (N) flat positions in the stacked (B, T)
+  int64_t row = 0;
+  for (const auto& part : parts) {
+    for (int64_t i : part.pred_index.to(Device::cpu()).to_vector<int64_t>()) index.push_back(row * T + i);
+    row += part.words.size(0);
+    out.n_sentences += part.n_sentences;
+  }
+  out.pred_index = Tensor::from_vector(index, {static_cast<int64_t>(index.size())});
+  out.causal = first.causal;
+  return out;
+}
+
 objectives::LmScore sum_over_ranks(const objectives::LmScore& mine, const EvalRanks& ranks) {
   XLM_CHECK(static_cast<bool>(ranks.sum), Error, "sharded evaluation: no sum over the ranks was given");
   std::vector<double> sums{mine.loss_sum, static_cast<double>(mine.n_words), static_cast<double>(mine.n_correct)};
@@ -68,7 +118,10 @@ objectives::LmScore sum_over_ranks(const objectives::LmScore& mine, const EvalRa
 }
 
 Scores evaluate_lm(nn::TransformerModel& model, PretrainData& data, const std::vector<LmStep>& steps,
-                   const LmBatchBuilder& builder, const std::vector<std::string>& splits, const EvalRanks& ranks) {
+                   const LmBatchBuilder& builder, const std::vector<std::string>& splits, const EvalRanks& ranks,
+                   int64_t stream_rows) {
+  XLM_CHECK(stream_rows >= 1, ConfigError, "evaluate_lm: {} stream windows per pass, expected at least 1",
+            stream_rows);
   autograd::NoGradGuard no_grad;
   const bool was_training = model.training();
   model.set_training(false);
@@ -81,7 +134,7 @@ Scores evaluate_lm(nn::TransformerModel& model, PretrainData& data, const std::v
     for (const LmStep& step : steps) {
       objectives::LmScore total;
       text::SplitMix64 rng(0);
-      int64_t index = 0;  // batch number in the split: rank index % N scores it
+      int64_t index = 0;  // pair batch or window group number in the split: rank index % N scores it
       auto add = [&](const objectives::LmBatch& b) {
         if (!ranks.owns(index++)) return;  // built all the same: the masking stream stays the one-rank one
         const objectives::LmScore s = objectives::score_lm(model, objectives::to_device(b, model.device()));
@@ -97,7 +150,15 @@ Scores evaluate_lm(nn::TransformerModel& model, PretrainData& data, const std::v
       } else {
         MonoSplits& mono = data.mono(step.spec.lang1);
         text::StreamDataset& loader = valid ? *mono.valid : *mono.test;
-        for (int64_t i = 0; i < loader.n_batches(); ++i) add(builder.stream_batch(step, loader.batch(i), rng));
+        // Windows in stream order, each built (and for MLM masked) as alone, then stacked.
+        std::vector<objectives::LmBatch> windows;
+        for (int64_t i = 0; i < loader.n_batches(); ++i) {
+          windows.push_back(builder.stream_batch(step, loader.batch(i), rng));
+          if (static_cast<int64_t>(windows.size()) == stream_rows || i + 1 == loader.n_batches()) {
+            add(stack_lm_batches(windows));
+            windows.clear();
+          }
+        }
       }
       if (ranks.sharded()) total = sum_over_ranks(total, ranks);
       const double words = static_cast<double>(std::max<int64_t>(total.n_words, 1));

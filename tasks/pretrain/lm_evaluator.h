@@ -5,6 +5,7 @@
 // under XLM's metric names (valid_en_mlm_ppl, valid_en-fr_mlm_acc,
 // valid_mlm_ppl = mean over the monolingual languages, ...).
 // On several ranks the evaluation is sharded (EvalRanks): batch i of a split
+// (a pair batch, or a group of stacked stream windows)
 // is scored by rank i mod N, every batch is still built on every rank (so
 // MLM masks draw the one-rank stream), and the sums (loss, words, correct)
 // are added over the ranks, so every rank gets the one-rank scores.
@@ -73,12 +74,25 @@ struct EvalRanks {
 // A batch score summed over the ranks (ranks.sum).
 objectives::LmScore sum_over_ranks(const objectives::LmScore& mine, const EvalRanks& ranks);
 
+// Windows of XLM's batch-1 evaluation stream scored per forward pass. The
+// rows of a batch do not see each other, so stacking windows changes no
+// metric; one 1 x bptt window per pass left the GEMMs too thin to be fast.
+inline constexpr int64_t kEvalStreamRows = 32;
+
 // Perplexity and accuracy of every step on each split ("valid", "test"),
 // without gradients and with dropout off (the model's mode is restored).
-// CLM streams are scored with one row per batch as XLM; MLM masks with a
-// generator seeded 0 for every (split, step), so scores compare across epochs.
+// Streams are XLM's valid/test streams of batch size 1 (the same windows,
+// hence the same context for every word), scored stream_rows windows at a
+// time; MLM masks every window as the batch-1 loop would, with a generator
+// seeded 0 for every (split, step), so scores compare across epochs. On
+// several ranks the unit of sharding is such a group of windows.
 Scores evaluate_lm(nn::TransformerModel& model, PretrainData& data, const std::vector<LmStep>& steps,
                    const LmBatchBuilder& builder, const std::vector<std::string>& splits = {"valid", "test"},
-                   const EvalRanks& ranks = {});
+                   const EvalRanks& ranks = {}, int64_t stream_rows = kEvalStreamRows);
+
+// The rows of same-width batches one under the other (words, lengths, langs,
+// positions; pred_index shifted to its row block; targets in order). All
+// parts must agree on causal and on which optional tensors are defined.
+objectives::LmBatch stack_lm_batches(const std::vector<objectives::LmBatch>& parts);
 
 }  // namespace xlm::tasks

@@ -3,7 +3,8 @@
 // than its model.safetensors (n_layers 10^12, max_positions 2^40), and the
 // converter built that TransformerModel, allocating and initialising every
 // parameter, before load_state_dict compared shapes. It must be a one-line
-// FormatError instead, for both layouts, and a model that fits must still load.
+// FormatError instead, for both layouts and for load_model_dir, and a model
+// that fits must still load.
 #include "core/error.h"
 #include "nn/model_dir.h"
 #include "nn/tiny_model.h"
@@ -78,4 +79,17 @@ TEST_CASE("convert limits: a config larger than its tensors is refused before al
     CHECK(loaded.config.emb_dim == 8);
     CHECK(loaded.config.n_words == 20);
   }
+}
+
+TEST_CASE("load_model_dir refuses a params.json larger than its tensors before building the model", "[convert]") {
+  // Every command that loads a model (eval, translate, finetune, embed,
+  // convert --to hf) goes through load_model_dir: the same bound applies.
+  nntest::TempDir tmp;
+  const std::string dir = save_tiny_dir(tmp, "loadme");
+  set_field(dir + "/params.json", "n_layers", 1000000000000);
+  XLM_CHECK_THROWS(nn::load_model_dir(dir, Device::cpu()), FormatError, "params.json", "at least",
+                   "model.safetensors holds only");
+  XLM_CHECK_THROWS(convert_to_hf(dir, tmp.file("hf")), FormatError, "params.json", "at least");
+  set_field(dir + "/params.json", "n_layers", 2);
+  CHECK(nn::load_model_dir(dir, Device::cpu()).config.n_layers == 2);
 }
