@@ -131,4 +131,20 @@ inline float erf(float x) {
   return select(mask(abits < float_bits(1.0f)), small, select(mask(is_nan(x)), x, large_signed));
 }
 
+// sum_j a[j] b[j] in double, in kDotLanes fixed partial sums (so the loop
+// vectorises and the result does not depend on how callers split their rows
+// over threads); the row reductions of the softmax and attention twins.
+constexpr int kDotLanes = 8;
+template <typename T>
+double dot(const T* a, const T* b, int64_t n) {
+  double lane[kDotLanes] = {};
+  int64_t j = 0;
+  for (; j + kDotLanes <= n; j += kDotLanes)
+    for (int l = 0; l < kDotLanes; ++l) lane[l] += static_cast<double>(a[j + l]) * static_cast<double>(b[j + l]);
+  double s = 0;
+  for (; j < n; ++j) s += static_cast<double>(a[j]) * static_cast<double>(b[j]);
+  for (int l = 0; l < kDotLanes; ++l) s += lane[l];
+  return s;
+}
+
 }  // namespace xlm::vec

@@ -159,19 +159,6 @@ double exp_in_place_sum(T* x, int64_t n, T shift) {
   return sum;
 }
 
-// sum_d a[d] b[d] in double.
-template <typename T>
-double dot(const T* a, const T* b, int64_t n) {
-  double lane[kLanes] = {};
-  int64_t d = 0;
-  for (; d + kLanes <= n; d += kLanes)
-    for (int l = 0; l < kLanes; ++l) lane[l] += static_cast<double>(a[d + l]) * static_cast<double>(b[d + l]);
-  double s = 0;
-  for (; d < n; ++d) s += static_cast<double>(a[d]) * static_cast<double>(b[d]);
-  for (int l = 0; l < kLanes; ++l) s += lane[l];
-  return s;
-}
-
 // The dropout factors of a run of weights, flat indices start .. start + n - 1 of the
 // (B, H, Tq, Tk) weight tensor: keep_scale where philox_uniform(seed, offset + flat) >
 // threshold, else 0, bit for bit, drawn kPhiloxBatch Philox blocks at a time
@@ -355,7 +342,7 @@ void attention_backward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, c
             const int64_t i = i0 + r;
             if (limit > 0) {
               const T lse = plse[row0 + r];
-              const T delta = static_cast<T>(dot(doh + i * ld, oh + i * ld, m.d));  // rowsum(dO * O)
+              const T delta = static_cast<T>(vec::dot(doh + i * ld, oh + i * ld, m.d));  // rowsum(dO * O)
               if (drop.active) {
                 const T* fr = factors.data() + r * m.tk;
                 for (int64_t j = 0; j < limit; ++j) {

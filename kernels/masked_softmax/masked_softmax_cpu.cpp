@@ -55,19 +55,6 @@ double exp_row(const T* s, int64_t n, double scale, double m, T* out) {
   return sum;
 }
 
-// sum_j a[j] b[j] in double.
-template <typename T>
-double dot_row(const T* a, const T* b, int64_t n) {
-  double lane[kLanes] = {};
-  int64_t j = 0;
-  for (; j + kLanes <= n; j += kLanes)
-    for (int l = 0; l < kLanes; ++l) lane[l] += static_cast<double>(a[j + l]) * static_cast<double>(b[j + l]);
-  double s = 0;
-  for (; j < n; ++j) s += static_cast<double>(a[j]) * static_cast<double>(b[j]);
-  for (int l = 0; l < kLanes; ++l) s += lane[l];
-  return s;
-}
-
 }  // namespace
 
 void masked_softmax_forward_cpu(const Tensor& scores, const Tensor& key_lengths, bool causal, double scale,
@@ -112,7 +99,7 @@ void masked_softmax_backward_cpu(const Tensor& y, const Tensor& grad_y, double s
         const T* yr = py + r * tk;
         const T* gr = pg + r * tk;
         T* outr = po + r * tk;
-        const double dot = dot_row(gr, yr, tk);
+        const double dot = vec::dot(gr, yr, tk);
         for (int64_t j = 0; j < tk; ++j)
           outr[j] = static_cast<T>(scale * static_cast<double>(yr[j]) * (static_cast<double>(gr[j]) - dot));
       }
