@@ -1,6 +1,6 @@
 // CPU reference for dropout: one Philox draw per element, in flat order, with
 // the same keep test and scale as the CUDA twin (core/philox.h is the shared
-// definition of the random stream). Draws come kPhiloxBatch blocks (64 draws)
+// definition of the random stream). Draws come kPhiloxBatch blocks (128 draws)
 // at a time from philox_batch_bits, whose rounds vectorise; the keep test
 // "u > threshold" is the equivalent integer test "bits >= keep_from"
 // (philox_keep_from), so the masking loop vectorises too. Element i still gets
@@ -32,7 +32,7 @@ void for_each_draw_run(uint64_t seed, uint64_t offset, int64_t begin, int64_t en
   int64_t i = begin;
   while (i < end) {
     const uint64_t at = offset + static_cast<uint64_t>(i);
-    const uint64_t first_draw = at / kDraws * kDraws;  // a batch starts at a multiple of 64 draws
+    const uint64_t first_draw = at / kDraws * kDraws;  // a batch starts at a multiple of kDraws draws
     philox_batch_bits(seed, first_draw / 4, bits);
     const int64_t skip = static_cast<int64_t>(at - first_draw);
     const int64_t count = std::min<int64_t>(kDraws - skip, end - i);

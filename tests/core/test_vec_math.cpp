@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <utility>
+#include <vector>
 
 using namespace xlm;
 
@@ -70,20 +72,33 @@ TEST_CASE("vec::erf is within 1.5 ulp and 1e-7 absolute of erf", "[vec_math]") {
 }
 
 TEST_CASE("philox_batch_bits equals the scalar block function", "[vec_math][philox]") {
-  std::mt19937_64 gen(5);
-  for (int trial = 0; trial < 20; ++trial) {
-    const uint64_t seed = gen();
-    // Low and high block words both exercised, including a carry into the high word.
-    // Offsets 4 * block must fit in 64 bits for philox_bits below.
-    const uint64_t first = trial == 0 ? 0 : trial == 1 ? 0xFFFFFFF8ull : gen() >> (trial % 3 == 0 ? 2 : 30);
-    uint32_t bits[4 * kPhiloxBatch];
-    philox_batch_bits(seed, first, bits);
-    for (int j = 0; j < kPhiloxBatch; ++j) {
-      const uint64_t block = first + static_cast<uint64_t>(j);
-      const Philox4 r = philox4x32_10(static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), 0u, 0u,
-                                      static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
-      for (int w = 0; w < 4; ++w) REQUIRE(bits[4 * j + w] == r.v[w]);
-      for (int w = 0; w < 4; ++w) REQUIRE(bits[4 * j + w] == philox_bits(seed, 4 * block + static_cast<uint64_t>(w)));
+  // Every version this CPU can run: the portable one always, the AVX-512 one
+  // where the CPU has it (philox_batch_bits itself picks one of them).
+  std::vector<std::pair<const char*, void (*)(uint64_t, uint64_t, uint32_t*)>> versions = {
+      {"picked", philox_batch_bits}, {"portable", philox_batch_bits_portable}};
+  if (philox_batch_avx512_available()) versions.emplace_back("avx512", philox_batch_bits_avx512);
+  for (const auto& [name, batch_bits] : versions) {
+    INFO("version " << name);
+    std::mt19937_64 gen(5);
+    for (int trial = 0; trial < 20; ++trial) {
+      const uint64_t seed = gen();
+      // Low and high block words both exercised, including a carry into the high
+      // word inside the batch (trial 1) and at the very end of the counter space
+      // (trial 2). Offsets 4 * block must fit in 64 bits for philox_bits below.
+      const uint64_t first = trial == 0   ? 0
+                             : trial == 1 ? 0xFFFFFFF8ull
+                             : trial == 2 ? (uint64_t{1} << 62) - kPhiloxBatch
+                                          : gen() >> (trial % 3 == 0 ? 2 : 30);
+      uint32_t bits[4 * kPhiloxBatch];
+      batch_bits(seed, first, bits);
+      for (int j = 0; j < kPhiloxBatch; ++j) {
+        const uint64_t block = first + static_cast<uint64_t>(j);
+        const Philox4 r = philox4x32_10(static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), 0u, 0u,
+                                        static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+        for (int w = 0; w < 4; ++w) REQUIRE(bits[4 * j + w] == r.v[w]);
+        for (int w = 0; w < 4; ++w)
+          REQUIRE(bits[4 * j + w] == philox_bits(seed, 4 * block + static_cast<uint64_t>(w)));
+      }
     }
   }
 }
