@@ -4,8 +4,8 @@
 // by the count. f32 rows use core/vec_math.h's exp (~1 ulp) and a max over
 // order-preserving integer keys, so the row loops vectorise; the double sum
 // of a row's exponentials runs in 8 fixed partial sums (the same order for any
-// thread count); those row functions are XLM_VEC_CLONES (AVX2 where the CPU
-// has it). f64 keeps std::exp and plain loops: it is the reference.
+// thread count); those row functions are XLM_VEC_CLONES (AVX-512 or AVX2
+// where the CPU has it). f64 keeps std::exp and plain loops: it is the reference.
 // Rows are split over threads; each row is computed by one thread, so the
 // result does not depend on the thread count.
 // lse is stored in the loss dtype S (f32, or f64 for f64 logits) and the
