@@ -19,7 +19,9 @@
 // fixed lanes of partial results (f32 exp from core/vec_math.h; f64, the
 // harness reference, keeps std::exp), the normalisation and the dropout
 // factors are one more pass, and the dropout's factors of a whole row block
-// come from one batched Philox run (core/philox_batch.h).
+// come from one batched Philox run (core/philox_batch.h). Their f32 versions
+// are XLM_VEC_CLONES functions (AVX-512 or AVX2 where the CPU has it, the same
+// bits as the baseline build).
 #include "core/cpu_parallel.h"
 #include "core/dispatch.h"
 #include "core/philox.h"
@@ -125,7 +127,7 @@ double exp_of(double x) { return std::exp(x); }
 
 // max_j x[j] over n >= 1 values.
 template <typename T>
-T row_max(const T* x, int64_t n) {
+[[gnu::always_inline]] inline T row_max(const T* x, int64_t n) {
   T lane[kLanes];
   std::fill(lane, lane + kLanes, static_cast<T>(-INFINITY));
   int64_t j = 0;
@@ -139,7 +141,7 @@ T row_max(const T* x, int64_t n) {
 
 // x[j] = exp(x[j] - shift) in place; returns their sum, accumulated in double.
 template <typename T>
-double exp_in_place_sum(T* x, int64_t n, T shift) {
+[[gnu::always_inline]] inline double exp_in_place_sum(T* x, int64_t n, T shift) {
   double lane[kLanes] = {};
   int64_t j = 0;
   for (; j + kLanes <= n; j += kLanes) {
@@ -157,6 +159,74 @@ double exp_in_place_sum(T* x, int64_t n, T shift) {
   }
   for (int l = 0; l < kLanes; ++l) sum += lane[l];
   return sum;
+}
+
+// Forward, one row of n visible keys: the scores become the softmax weights
+// (times the dropout factors f when f is not null); returns the row's
+// logsumexp, in double.
+template <typename T>
+[[gnu::always_inline]] inline double softmax_row(T* s, int64_t n, const T* f) {
+  const T mx = row_max(s, n);
+  const double sum = exp_in_place_sum(s, n, mx);
+  const T inv = static_cast<T>(1.0 / sum);
+  if (f) {
+    for (int64_t j = 0; j < n; ++j) s[j] = s[j] * inv * f[j];
+  } else {
+    for (int64_t j = 0; j < n; ++j) s[j] *= inv;
+  }
+  return static_cast<double>(mx) + std::log(sum);
+}
+
+// Backward, one row of n visible keys: p holds the scores S and d holds dP
+// = dO V^T; P = exp(S - lse) is recomputed, d becomes dS = P (f dP - delta)
+// and p becomes P f (f: the dropout factors, or all ones when null).
+template <typename T>
+[[gnu::always_inline]] inline void backward_row(T* p, T* d, int64_t n, const T* f, T lse, T delta) {
+  if (f) {
+    for (int64_t j = 0; j < n; ++j) {
+      const T pij = exp_of(p[j] - lse);
+      const T fj = f[j];
+      d[j] = pij * (fj * d[j] - delta);  // dS
+      p[j] = pij * fj;                   // P after dropout
+    }
+  } else {
+    for (int64_t j = 0; j < n; ++j) {
+      const T pij = exp_of(p[j] - lse);
+      d[j] = pij * (d[j] - delta);
+      p[j] = pij;
+    }
+  }
+}
+
+// out[i] = w[i] >= from ? keep : 0: dropout factors from Philox words.
+template <typename T>
+[[gnu::always_inline]] inline void keep_factors(const uint32_t* w, int64_t n, uint32_t from, T keep, T* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = w[i] >= from ? keep : T(0);
+}
+
+// The f32 instances are compiled per ISA (XLM_VEC_CLONES: AVX-512, AVX2 or
+// the baseline, the same bits on each), the f64 ones (the harness reference)
+// for the baseline only.
+XLM_VEC_CLONES double softmax_row_f32(float* s, int64_t n, const float* f) { return softmax_row(s, n, f); }
+XLM_VEC_CLONES void backward_row_f32(float* p, float* d, int64_t n, const float* f, float lse, float delta) {
+  backward_row(p, d, n, f, lse, delta);
+}
+XLM_VEC_CLONES void keep_factors_f32(const uint32_t* w, int64_t n, uint32_t from, float keep, float* out) {
+  keep_factors(w, n, from, keep, out);
+}
+double softmax_row_any(float* s, int64_t n, const float* f) { return softmax_row_f32(s, n, f); }
+double softmax_row_any(double* s, int64_t n, const double* f) { return softmax_row(s, n, f); }
+void backward_row_any(float* p, float* d, int64_t n, const float* f, float lse, float delta) {
+  backward_row_f32(p, d, n, f, lse, delta);
+}
+void backward_row_any(double* p, double* d, int64_t n, const double* f, double lse, double delta) {
+  backward_row(p, d, n, f, lse, delta);
+}
+void keep_factors_any(const uint32_t* w, int64_t n, uint32_t from, float keep, float* out) {
+  keep_factors_f32(w, n, from, keep, out);
+}
+void keep_factors_any(const uint32_t* w, int64_t n, uint32_t from, double keep, double* out) {
+  keep_factors(w, n, from, keep, out);
 }
 
 // The dropout factors of a run of weights, flat indices start .. start + n - 1 of the
@@ -188,8 +258,7 @@ struct DropoutRule {
       philox_batch_bits(seed, pos >> 2, bits);
       const auto skip = static_cast<int64_t>(pos & 3);  // draws of the first block before pos
       const int64_t take = std::min<int64_t>(4 * kPhiloxBatch - skip, n - j);
-      const uint32_t* w = bits + skip;
-      for (int64_t i = 0; i < take; ++i) out[j + i] = w[i] >= from ? keep : T(0);
+      keep_factors_any(bits + skip, take, from, keep, out + j);
       j += take;
       pos += static_cast<uint64_t>(take);
     }
@@ -276,16 +345,8 @@ void attention_forward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, co
               std::fill(sr, sr + n, T(0));
               continue;
             }
-            const T mx = row_max(sr, limit);
-            const double sum = exp_in_place_sum(sr, limit, mx);
-            plse[row0 + r] = static_cast<T>(static_cast<double>(mx) + std::log(sum));
-            const T inv = static_cast<T>(1.0 / sum);
-            if (drop.active) {
-              const T* fr = factors.data() + r * m.tk;
-              for (int64_t j = 0; j < limit; ++j) sr[j] = sr[j] * inv * fr[j];
-            } else {
-              for (int64_t j = 0; j < limit; ++j) sr[j] *= inv;
-            }
+            const T* fr = drop.active ? factors.data() + r * m.tk : nullptr;
+            plse[row0 + r] = static_cast<T>(softmax_row_any(sr, limit, fr));
             std::fill(sr + limit, sr + n, T(0));
           }
           gemm(false, false, blk.rows, m.d, n, 1.0, s.data(), n, vh, ld, 0.0, oh + i0 * ld, ld);  // O = P V
@@ -343,21 +404,8 @@ void attention_backward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, c
             if (limit > 0) {
               const T lse = plse[row0 + r];
               const T delta = static_cast<T>(vec::dot(doh + i * ld, oh + i * ld, m.d));  // rowsum(dO * O)
-              if (drop.active) {
-                const T* fr = factors.data() + r * m.tk;
-                for (int64_t j = 0; j < limit; ++j) {
-                  const T pij = exp_of(pr[j] - lse);
-                  const T f = fr[j];
-                  dr[j] = pij * (f * dr[j] - delta);  // dS
-                  pr[j] = pij * f;                    // P after dropout
-                }
-              } else {
-                for (int64_t j = 0; j < limit; ++j) {
-                  const T pij = exp_of(pr[j] - lse);
-                  dr[j] = pij * (dr[j] - delta);
-                  pr[j] = pij;
-                }
-              }
+              const T* fr = drop.active ? factors.data() + r * m.tk : nullptr;
+              backward_row_any(pr, dr, limit, fr, lse, delta);
             }
             std::fill(pr + limit, pr + n, T(0));
             std::fill(dr + limit, dr + n, T(0));
