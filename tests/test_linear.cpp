@@ -109,9 +109,11 @@ TEST_CASE("linear: CUDA epilogues match the unfused ops", "[ops][linear][cuda]")
     const Grads want = run(unfused, x_shape, 96, true, true, true, gpu);
     const Grads got = run(fused, x_shape, 96, true, true, true, gpu);
     auto d = [](const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); };
-    CHECK(test::first_mismatch(d(got.y), d(want.y), 1e-5, 1e-5) == -1);
-    CHECK(test::first_mismatch(d(got.gx), d(want.gx), 1e-5, 1e-5) == -1);
-    CHECK(test::first_mismatch(d(got.gw), d(want.gw), 1e-4, 1e-5) == -1);
-    CHECK(test::first_mismatch(d(got.gb), d(want.gb), 1e-4, 1e-5) == -1);
+    // The same fp32 GEMM; the epilogue may pick another kernel (another
+    // summation order) and adds the bias / sums the rows in its own order.
+    CHECK(test::first_mismatch(d(got.y), d(want.y), 1e-4, 1e-4) == -1);
+    CHECK(test::first_mismatch(d(got.gx), d(want.gx), 1e-4, 1e-4) == -1);
+    CHECK(test::first_mismatch(d(got.gw), d(want.gw), 1e-4, 1e-4) == -1);
+    CHECK(test::first_mismatch(d(got.gb), d(want.gb), 1e-4, 1e-4) == -1);
   }
 }

@@ -123,9 +123,10 @@ bool lt_matmul(CudaContext& ctx, DType dtype, const MatmulDims& d, int64_t batch
   int found = 0;
   const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(ctx.lt, call.op, call.a, call.b, call.c, call.c,
                                                                call.pref, 1, &heuristic, &found);
-  // An epilogue cuBLASLt cannot do for this dtype/layout/alignment is reported
-  // either way (NOT_SUPPORTED, or success with no algorithm): the caller falls back.
-  if (fused && (status == CUBLAS_STATUS_NOT_SUPPORTED || (status == CUBLAS_STATUS_SUCCESS && found == 0))) return false;
+  // An epilogue cuBLASLt cannot do for this dtype/layout/alignment comes back
+  // as NOT_SUPPORTED (or another refusal), or as success with no algorithm:
+  // the caller falls back to the plain GEMM, which reports a real error itself.
+  if (fused && (status != CUBLAS_STATUS_SUCCESS || found == 0)) return false;
   XLM_CUBLAS_CHECK(status);
   XLM_CHECK(found > 0, BackendError, "matmul: cuBLASLt found no algorithm for {} GEMM(s) of ({} x {}) by ({} x {})",
             batch, d.m, d.k, d.k, d.n);
