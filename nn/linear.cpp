@@ -1,8 +1,10 @@
-// Linear forward as one GEMM against the transposed weight plus a suffix-
-// broadcast bias add (both recorded on the tape by their ops).
+// Linear forward as the fused linear op (kernels/linear: the bias added by
+// the GEMM's epilogue on CUDA, bit-identical to matmul + add on the CPU); the
+// bias-free variant stays a plain matmul for callers that fuse the bias into
+// their next op.
 #include "nn/linear.h"
 
-#include "kernels/add/add.h"
+#include "kernels/linear/linear.h"
 #include "kernels/matmul/matmul.h"
 #include "nn/init.h"
 
@@ -22,7 +24,7 @@ Linear Linear::create(const std::string& name, int64_t in_features, int64_t out_
 }
 
 Tensor Linear::forward(const Tensor& x) const {
-  return add(matmul(x, weight, false, true), bias);  // (..., out)
+  return linear(x, weight, bias);  // (..., out)
 }
 
 Tensor Linear::forward_no_bias(const Tensor& x) const { return matmul(x, weight, false, true); }

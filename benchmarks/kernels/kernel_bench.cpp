@@ -16,7 +16,9 @@
 #include "kernels/attention/attention.h"
 #include "kernels/cross_entropy/cross_entropy.h"
 #include "kernels/gelu/gelu.h"
+#include "kernels/add/add.h"
 #include "kernels/layer_norm/layer_norm.h"
+#include "kernels/linear/linear.h"
 #include "kernels/masked_softmax/masked_softmax.h"
 #include "kernels/matmul/matmul.h"
 
@@ -277,10 +279,61 @@ void add_cross_entropy_rows(Cases& out, DType dt, const BenchOptions&) {
   out.push_back(copy_case(b.kernel, sh.label(), dt, b.bytes));
 }
 
+// ---- linear at XLM's shapes: the fused op (bias in the GEMM's BIAS epilogue;
+// weight and bias gradients in one BGRADB call) against matmul + add and, in
+// the backward, matmul + matmul + sum_to_suffix. grad_x is a plain GEMM in both.
+void add_linear_rows(Cases& out, DType dt, const BenchOptions& o) {
+  const int64_t shapes[][2] = {{kHidden, kHidden}, {kHidden, 4 * kHidden}, {4 * kHidden, kHidden}};  // (in, out)
+  for (const auto& io : shapes) {
+    const int64_t in = io[0], width = io[1];
+    if (o.quick && in != width) continue;
+    const std::string label = fmt::format("N={} in={} out={}", kTokens, in, width);
+    const double fwd = gemm_flops(kTokens, width, in), bwd = 2 * gemm_flops(kTokens, width, in);
+    auto forward_case = [&](const std::string& impl, bool fused) {
+      Case c{"linear_fwd", impl, label, dt, 0, fwd, nullptr};
+      c.make = [dt, in, width, fused](int sets) -> std::function<void(int)> {
+        auto x = random_sets(sets, {kTokens, in}, dt, 50);
+        Tensor w = random_tensor({width, in}, dt, 51), b = random_tensor({width}, dt, 52);
+        return [x, w, b, fused](int s) {
+          autograd::NoGradGuard no_grad;
+          if (fused)
+            linear(x[s], w, b);
+          else
+            add(matmul(x[s], w, false, true), b);
+        };
+      };
+      return c;
+    };
+    auto backward_case = [&](const std::string& impl, bool fused) {
+      Case c{"linear_bwd", impl, label, dt, 0, bwd, nullptr};
+      c.make = [dt, in, width, fused](int sets) -> std::function<void(int)> {
+        auto x = random_sets(sets, {kTokens, in}, dt, 50), gy = random_sets(sets, {kTokens, width}, dt, 53);
+        Tensor w = random_tensor({width, in}, dt, 51);
+        return [x, gy, w, fused](int s) {
+          autograd::NoGradGuard no_grad;
+          if (fused) {
+            linear_backward(x[s], w, gy[s], true, true, true);
+          } else {
+            matmul(gy[s], w, false, false);      // grad_x
+            matmul(gy[s], x[s], true, false);    // grad_weight
+            sum_to_suffix(gy[s], {w.size(0)});   // grad_bias
+          }
+        };
+      };
+      return c;
+    };
+    out.push_back(forward_case("xlm", true));
+    out.push_back(forward_case("xlm_unfused", false));
+    out.push_back(backward_case("xlm", true));
+    out.push_back(backward_case("xlm_unfused", false));
+  }
+}
+
 using RowFamily = void (*)(Cases&, DType, const BenchOptions&);
 // Adding a kernel to the benchmark: one add_*_rows function and one line here.
 const RowFamily kRowFamilies[] = {
-    add_attention_rows, add_layer_norm_rows, add_gelu_rows, add_masked_softmax_rows, add_cross_entropy_rows,
+    add_attention_rows,      add_layer_norm_rows,    add_gelu_rows,
+    add_masked_softmax_rows, add_cross_entropy_rows, add_linear_rows,
 };
 
 // ---- ceilings

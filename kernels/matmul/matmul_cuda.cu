@@ -5,17 +5,18 @@
 // a shared b under a transposed a (stride 0) runs one GEMM per batch entry.
 // The alignment preferences are derived from the real pointers and strides so
 // the heuristic never picks a kernel that needs more alignment than we have.
+// lt_matmul (kernels/matmul/matmul_lt_cuda.h) also takes an epilogue, for the
+// fused ops that add a bias or reduce a bias gradient in the same call.
 #include "core/cuda_check.h"
 #include "core/cuda_context.h"
 #include "kernels/matmul/matmul.h"
+#include "kernels/matmul/matmul_lt_cuda.h"
 
 #include <cstdint>
 
 namespace xlm {
 
-namespace {
-
-cudaDataType_t lt_type(DType t) {
+cudaDataType_t lt_data_type(DType t, const char* op) {
   switch (t) {
     case DType::f32:
       return CUDA_R_32F;
@@ -24,9 +25,11 @@ cudaDataType_t lt_type(DType t) {
     case DType::f16:
       return CUDA_R_16F;
     default:
-      throw DTypeError(fmt::format("matmul on CUDA supports f32, bf16 and f16, got {}", dtype_name(t)));
+      throw DTypeError(fmt::format("{} on CUDA supports f32, bf16 and f16, got {}", op, dtype_name(t)));
   }
 }
+
+namespace {
 
 // Largest power of two (<= 256) dividing the address and, for batches, the batch stride in bytes.
 uint32_t alignment_of(const void* p, int64_t batch_stride_bytes, int64_t batch) {
@@ -61,11 +64,24 @@ void set_batch(cublasLtMatrixLayout_t layout, int64_t batch, int64_t stride) {
       cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof(stride)));
 }
 
-// `batch` row-major GEMMs c_i (m, n) = op(a_i) op(b_i), strides in elements.
-void lt_gemm(CudaContext& ctx, cudaDataType_t type, size_t elem, const MatmulDims& d, int64_t batch, const void* a,
-             int64_t stride_a, const void* b, int64_t stride_b, void* c, int64_t stride_c) {
+}  // namespace
+
+bool lt_matmul(CudaContext& ctx, DType dtype, const MatmulDims& d, int64_t batch, const void* a, int64_t stride_a,
+               const void* b, int64_t stride_b, void* c, int64_t stride_c, const LtEpilogue& epilogue) {
+  const cudaDataType_t type = lt_data_type(dtype, "matmul");
+  const size_t elem = dtype_size(dtype);
   LtCall call;
   XLM_CUBLAS_CHECK(cublasLtMatmulDescCreate(&call.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  const bool fused = epilogue.kind != CUBLASLT_EPILOGUE_DEFAULT;
+  if (fused) {
+    XLM_CUBLAS_CHECK(
+        cublasLtMatmulDescSetAttribute(call.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue.kind, sizeof(epilogue.kind)));
+    XLM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(call.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &epilogue.bias,
+                                                    sizeof(epilogue.bias)));
+    const int32_t bias_type = static_cast<int32_t>(type);  // stated, not left to the default
+    XLM_CUBLAS_CHECK(
+        cublasLtMatmulDescSetAttribute(call.op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bias_type, sizeof(bias_type)));
+  }
   // Lt's first operand is our b: stored (k, n) row-major = (n, k) column-major, ld n; or (n, k) -> (k, n), ld k.
   const cublasOperation_t op_first = d.transpose_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   // Lt's second operand is our a: stored (m, k) row-major = (k, m) column-major, ld k; or (k, m) -> (m, k), ld m.
@@ -105,19 +121,23 @@ void lt_gemm(CudaContext& ctx, cudaDataType_t type, size_t elem, const MatmulDim
                                                         sizeof(align_c)));
   cublasLtMatmulHeuristicResult_t heuristic{};
   int found = 0;
-  XLM_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(ctx.lt, call.op, call.a, call.b, call.c, call.c, call.pref, 1,
-                                                  &heuristic, &found));
+  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(ctx.lt, call.op, call.a, call.b, call.c, call.c,
+                                                               call.pref, 1, &heuristic, &found);
+  // An epilogue cuBLASLt cannot do for this dtype/layout/alignment comes back
+  // as NOT_SUPPORTED (or another refusal), or as success with no algorithm:
+  // the caller falls back to the plain GEMM, which reports a real error itself.
+  if (fused && (status != CUBLAS_STATUS_SUCCESS || found == 0)) return false;
+  XLM_CUBLAS_CHECK(status);
   XLM_CHECK(found > 0, BackendError, "matmul: cuBLASLt found no algorithm for {} GEMM(s) of ({} x {}) by ({} x {})",
             batch, d.m, d.k, d.k, d.n);
   const float alpha = 1.0f, beta = 0.0f;
   XLM_CUBLAS_CHECK(cublasLtMatmul(ctx.lt, call.op, &alpha, b, call.a, a, call.b, &beta, c, call.c, c, call.c,
                                   &heuristic.algo, ctx.lt_workspace, ctx.lt_workspace_bytes, ctx.stream));
+  return true;
 }
 
-}  // namespace
-
 void matmul_forward_cuda(const Tensor& a, const Tensor& b, const MatmulDims& dims, Tensor& out) {
-  const cudaDataType_t type = lt_type(a.dtype());
+  lt_data_type(a.dtype(), "matmul");  // rejects other dtypes before the size checks
   if (dims.m == 0 || dims.n == 0 || dims.batch == 0) return;
   CudaContext& ctx = CudaContext::get(a.device().index);
   if (dims.k == 0) {  // empty sum
@@ -131,12 +151,12 @@ void matmul_forward_cuda(const Tensor& a, const Tensor& b, const MatmulDims& dim
   const char* pb = static_cast<const char*>(b.data_ptr());
   char* pc = static_cast<char*>(out.data_ptr());
   if (!dims.b_shared) {
-    lt_gemm(ctx, type, elem, dims, dims.batch, pa, sa, pb, sb, pc, sc);
+    lt_matmul(ctx, a.dtype(), dims, dims.batch, pa, sa, pb, sb, pc, sc);
     return;
   }
   for (int64_t i = 0; i < dims.batch; ++i) {  // shared b under a transposed a: one GEMM per entry
-    lt_gemm(ctx, type, elem, dims, 1, pa + i * sa * static_cast<int64_t>(elem), 0, pb, 0,
-            pc + i * sc * static_cast<int64_t>(elem), 0);
+    lt_matmul(ctx, a.dtype(), dims, 1, pa + i * sa * static_cast<int64_t>(elem), 0, pb, 0,
+              pc + i * sc * static_cast<int64_t>(elem), 0);
   }
 }
 

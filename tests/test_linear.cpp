@@ -1,0 +1,119 @@
+// The linear op against the composition it replaced in nn::Linear: on the
+// CPU it must give the same bits as add(matmul(x, W^T), b), forward and every
+// gradient (the parity tests and trainer goldens rely on it), whichever
+// subset of gradients is asked for; plus its shape errors, and on a GPU the
+// fused epilogue path against the unfused ops.
+#include "core/autograd.h"
+#include "core/error.h"
+#include "kernels/add/add.h"
+#include "kernels/linear/linear.h"
+#include "kernels/matmul/matmul.h"
+#include "kernels/op_spec.h"
+#include "support.h"
+
+using namespace xlm;
+using xlm::test::MessageHas;
+
+namespace {
+
+Tensor f32(const Tensor& t, Device device = Device::cpu()) {
+  return Tensor::from_doubles(t.to_doubles(), t.shape(), DType::f32, device);
+}
+
+struct Grads {
+  std::vector<float> y, gx, gw, gb;
+};
+
+// Runs fn(x, w, b).backward(upstream) with the chosen inputs requiring grad.
+template <typename Fn>
+Grads run(Fn fn, const Shape& x_shape, int64_t out, bool need_x, bool need_w, bool need_b,
+          Device device = Device::cpu()) {
+  const int64_t in = x_shape.back();
+  Tensor x = f32(random_uniform(x_shape, 11), device), w = f32(random_uniform({out, in}, 12), device),
+         b = f32(random_uniform({out}, 13), device);
+  x.set_requires_grad(need_x);
+  w.set_requires_grad(need_w);
+  b.set_requires_grad(need_b);
+  Tensor y = fn(x, w, b);
+  Tensor up = f32(random_uniform(y.shape(), 14), device);
+  y.backward(up);
+  Grads g;
+  g.y = y.to(Device::cpu()).to_vector<float>();
+  if (need_x) g.gx = x.grad().to(Device::cpu()).to_vector<float>();
+  if (need_w) g.gw = w.grad().to(Device::cpu()).to_vector<float>();
+  if (need_b) g.gb = b.grad().to(Device::cpu()).to_vector<float>();
+  return g;
+}
+
+Tensor fused(const Tensor& x, const Tensor& w, const Tensor& b) { return linear(x, w, b); }
+Tensor unfused(const Tensor& x, const Tensor& w, const Tensor& b) { return add(matmul(x, w, false, true), b); }
+
+}  // namespace
+
+TEST_CASE("linear: CPU forward and gradients are bit-identical to matmul + add", "[ops][linear]") {
+  for (const Shape& x_shape : {Shape{2, 3, 17}, Shape{5, 65}, Shape{1, 1}, Shape{4, 7, 129}}) {
+    for (int mask = 1; mask < 8; ++mask) {
+      const bool nx = mask & 1, nw = mask & 2, nb = mask & 4;
+      INFO("x " << shape_str(x_shape) << " grads x/w/b " << nx << nw << nb);
+      const Grads want = run(unfused, x_shape, 33, nx, nw, nb);
+      const Grads got = run(fused, x_shape, 33, nx, nw, nb);
+      CHECK(got.y == want.y);
+      CHECK(got.gx == want.gx);
+      CHECK(got.gw == want.gw);
+      CHECK(got.gb == want.gb);
+    }
+  }
+}
+
+TEST_CASE("linear: values of a small case worked by hand", "[ops][linear]") {
+  Tensor x = Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 3});  // (rows 2, in 3)
+  Tensor w = Tensor::from_vector(std::vector<float>{1, 0, -1, 2, 1, 0}, {2, 3});  // (out 2, in 3)
+  Tensor b = Tensor::from_vector(std::vector<float>{0.5f, -1}, {2});
+  w.set_requires_grad(true);
+  b.set_requires_grad(true);
+  Tensor y = linear(x, w, b);
+  CHECK(y.to_vector<float>() == std::vector<float>{-1.5f, 3, -1.5f, 12});
+  y.backward(Tensor::from_vector(std::vector<float>{1, 2, 3, 4}, {2, 2}));
+  // dW = gy^T x = [[1*1+3*4, 1*2+3*5, 1*3+3*6], [2*1+4*4, 2*2+4*5, 2*3+4*6]]; db = column sums of gy.
+  CHECK(w.grad().to_vector<float>() == std::vector<float>{13, 17, 21, 18, 24, 30});
+  CHECK(b.grad().to_vector<float>() == std::vector<float>{4, 6});
+}
+
+TEST_CASE("linear: a 1-D x is one row", "[ops][linear]") {
+  Tensor w = f32(random_uniform({5, 7}, 3)), b = f32(random_uniform({5}, 4));
+  Tensor x = f32(random_uniform({7}, 5));
+  x.set_requires_grad(true);
+  Tensor y = linear(x, w, b);
+  REQUIRE(y.shape() == Shape{5});
+  CHECK(y.to_vector<float>() == linear(x.detach().reshape({1, 7}), w, b).to_vector<float>());
+  y.backward(Tensor::full({5}, 1.0, DType::f32));
+  REQUIRE(x.grad().shape() == Shape{7});
+  CHECK(x.grad().to_vector<float>() == matmul(Tensor::full({1, 5}, 1.0, DType::f32), w).to_vector<float>());
+}
+
+TEST_CASE("linear: shape and dtype errors name the operands", "[ops][linear]") {
+  Tensor x = Tensor::zeros({2, 3, 4}, DType::f32);
+  CHECK_THROWS_MATCHES(linear(x, Tensor::zeros({5, 3}, DType::f32), Tensor::zeros({5}, DType::f32)), ShapeError,
+                       MessageHas<ShapeError>({"linear", "weight [5, 3]", "in = 4", "x [2, 3, 4]"}));
+  CHECK_THROWS_AS(linear(x, Tensor::zeros({5, 4}, DType::f32), Tensor::zeros({4}, DType::f32)), ShapeError);
+  CHECK_THROWS_AS(linear(x, Tensor::zeros({5, 4}, DType::f32), Tensor()), Error);
+  CHECK_THROWS_AS(linear(x, Tensor::zeros({5, 4}, DType::f64), Tensor::zeros({5}, DType::f32)), DTypeError);
+  CHECK_THROWS_AS(linear(x, Tensor::zeros({4}, DType::f32), Tensor::zeros({4}, DType::f32)), ShapeError);
+}
+
+TEST_CASE("linear: CUDA epilogues match the unfused ops", "[ops][linear][cuda]") {
+  XLM_REQUIRE_GPU();
+  const Device gpu = Device::cuda(0);
+  for (const Shape& x_shape : {Shape{2, 3, 17}, Shape{64, 1024}, Shape{3, 129}}) {
+    INFO("x " << shape_str(x_shape));
+    const Grads want = run(unfused, x_shape, 96, true, true, true, gpu);
+    const Grads got = run(fused, x_shape, 96, true, true, true, gpu);
+    auto d = [](const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); };
+    // The same fp32 GEMM; the epilogue may pick another kernel (another
+    // summation order) and adds the bias / sums the rows in its own order.
+    CHECK(test::first_mismatch(d(got.y), d(want.y), 1e-4, 1e-4) == -1);
+    CHECK(test::first_mismatch(d(got.gx), d(want.gx), 1e-4, 1e-4) == -1);
+    CHECK(test::first_mismatch(d(got.gw), d(want.gw), 1e-4, 1e-4) == -1);
+    CHECK(test::first_mismatch(d(got.gb), d(want.gb), 1e-4, 1e-4) == -1);
+  }
+}
