@@ -11,6 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/launch_env.h"
 #include "tasks/bench/allreduce_bench.h"
+#include "tasks/bench/bench_communicator.h"
 #include "tasks/bench/train_bench.h"
 #include "tasks/pretrain/data_parallel.h"
 #include "tasks/pretrain/train_config.h"
@@ -53,6 +54,9 @@ void add_allreduce_command(CLI::App* bench) {
   auto config = std::make_shared<tasks::AllReduceBenchConfig>();
   auto json = std::make_shared<std::string>();
   cmd->add_option("--device", config->device, "cpu (MPI ranks) or cuda (NCCL; default when a GPU is visible)");
+  cmd->add_option("--backend", config->backend,
+                  "auto (the trainer's choice; one rank: no transport), or mpi / nccl, also with one rank")
+      ->capture_default_str();
   cmd->add_option("--dtype", config->dtype, "f32, bf16 or f16 (bf16/f16: NCCL only)")->capture_default_str();
   cmd->add_option("--min_bytes", config->min_bytes, "smallest message per rank, bytes")->capture_default_str();
   cmd->add_option("--max_bytes", config->max_bytes, "largest message per rank, bytes")->capture_default_str();
@@ -70,7 +74,7 @@ void add_allreduce_command(CLI::App* bench) {
     std::optional<tasks::QuietStdout> quiet;
     if (!is_rank0()) quiet.emplace();
     Device device = Device::parse(tasks::resolve_device(config->device));
-    const std::shared_ptr<Communicator> comm = tasks::make_training_communicator(device);
+    const std::shared_ptr<Communicator> comm = tasks::make_bench_communicator(device, config->backend);
     const tasks::AllReduceBenchResult result = tasks::run_allreduce_bench(*config, *comm, &std::cout);
     if (!json->empty() && comm->rank() == 0) write_json(*json, tasks::allreduce_bench_json(result));
   });

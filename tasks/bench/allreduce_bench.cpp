@@ -88,6 +88,8 @@ T reduce_scalar(Communicator& comm, T value, ReduceOp op) {
 void AllReduceBenchConfig::validate() const {
   XLM_CHECK(device.empty() || device == "cpu" || device == "cuda", ConfigError, "--device {}: expected cpu or cuda",
             device);
+  XLM_CHECK(backend == "auto" || backend == "mpi" || backend == "nccl", ConfigError,
+            "--backend {}: expected auto, mpi or nccl", backend);
   XLM_CHECK(dtype == "f32" || dtype == "bf16" || dtype == "f16" || dtype == "f64", ConfigError,
             "--dtype {}: expected f32, bf16 or f16", dtype);
   XLM_CHECK(op == "sum" || op == "mean", ConfigError, "--op {}: expected sum or mean", op);

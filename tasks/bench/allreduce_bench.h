@@ -26,6 +26,7 @@ namespace xlm::tasks {
 
 struct AllReduceBenchConfig {
   std::string device;             // "cpu", "cuda" or "" (cuda when a GPU is visible)
+  std::string backend = "auto";   // auto, mpi, nccl (bench_communicator.h)
   std::string dtype = "f32";      // f32, bf16, f16 (f64 too)
   int64_t min_bytes = 1024;       // per rank
   int64_t max_bytes = 64 << 20;

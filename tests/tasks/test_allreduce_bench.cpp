@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "support.h"
 #include "tasks/bench/allreduce_bench.h"
+#include "tasks/bench/bench_communicator.h"
 #include "tasks/bench/train_bench.h"
 
 #include <catch2/catch.hpp>
@@ -195,4 +196,10 @@ TEST_CASE("allreduce bench: a corrupted input fails the check, bad flags are nam
   config.max_bytes = 64;
   config.op = "max";
   XLM_CHECK_THROWS(config.validate(), ConfigError, "--op max");
+  config.op = "sum";
+  config.backend = "gloo";
+  XLM_CHECK_THROWS(config.validate(), ConfigError, "--backend gloo");
+  Device cpu = Device::cpu();
+  XLM_CHECK_THROWS(make_bench_communicator(cpu, "nccl"), ConfigError, "--backend nccl does not fit --device cpu");
+  CHECK(std::string(make_bench_communicator(cpu, "auto")->backend()) == "single");  // no launcher: one rank
 }
