@@ -54,16 +54,6 @@ Tensor pattern_tensor(int rank, int64_t count, DType dtype, Device device) {
   return host.to(device);
 }
 
-// Starts (or runs) the reduction of every buffer and completes them.
-void reduce_once(Communicator& comm, std::vector<Tensor>& buffers, ReduceOp op, bool overlapped) {
-  if (!overlapped) {
-    for (Tensor& b : buffers) comm.all_reduce(b, op);
-    return;
-  }
-  for (Tensor& b : buffers) comm.start_all_reduce(b, op);
-  comm.finish_all_reduces();
-}
-
 // Views of `flat` (count) cut into buckets (overlapped), or `flat` itself.
 std::vector<Tensor> cut(const Tensor& flat, bool overlapped, double bucket_mb) {
   if (!overlapped) return {flat};
@@ -100,6 +90,15 @@ void AllReduceBenchConfig::validate() const {
   XLM_CHECK(iters >= 1, ConfigError, "--iters {}: expected at least 1", iters);
   XLM_CHECK(warmup >= 0, ConfigError, "--warmup {}: expected 0 or more", warmup);
   XLM_CHECK(bucket_mb > 0, ConfigError, "--bucket_mb {}: must be positive", bucket_mb);
+}
+
+void reduce_buffers(Communicator& comm, std::vector<Tensor>& buffers, ReduceOp op, bool overlapped) {
+  if (!overlapped) {
+    for (Tensor& b : buffers) comm.all_reduce(b, op);
+    return;
+  }
+  for (Tensor& b : buffers) comm.start_all_reduce(b, op);
+  comm.finish_all_reduces();
 }
 
 double allreduce_pattern(int rank, int64_t i) { return static_cast<double>((i + rank) % 3) - 1.0; }
@@ -166,13 +165,13 @@ std::vector<int64_t> bucket_counts(int64_t count, size_t element_bytes, double b
 double time_all_reduce(Communicator& comm, std::vector<Tensor>& buffers, ReduceOp op, bool overlapped,
                        int64_t warmup, int64_t iters) {
   const bool host_clock = !comm.device().is_cuda();
-  for (int64_t i = 0; i < warmup; ++i) reduce_once(comm, buffers, op, overlapped);
+  for (int64_t i = 0; i < warmup; ++i) reduce_buffers(comm, buffers, op, overlapped);
   comm.barrier();
   std::unique_ptr<OpTimer> timer = make_op_timer(comm.device());
   for (int64_t i = 0; i < iters; ++i) {
     if (host_clock) comm.barrier();  // the ranks start each op together
     timer->start();
-    reduce_once(comm, buffers, op, overlapped);
+    reduce_buffers(comm, buffers, op, overlapped);
     timer->stop();
   }
   const double mine = median_of(timer->seconds());
@@ -210,7 +209,7 @@ AllReduceBenchResult run_allreduce_bench(const AllReduceBenchConfig& config, Com
     Tensor checked = pattern_tensor(comm.rank(), row.count, dtype, device);  // (count)
     std::vector<Tensor> parts = cut(checked, config.overlapped, config.bucket_mb);
     row.buckets = static_cast<int64_t>(parts.size());
-    reduce_once(comm, parts, op, config.overlapped);
+    reduce_buffers(comm, parts, op, config.overlapped);
     int64_t first_bad = -1;
     const std::vector<double> got = checked.to(Device::cpu()).to_doubles();
     const int64_t mine = count_allreduce_mismatches(got, 0, comm.world_size(), op, dtype, &first_bad);

@@ -93,6 +93,9 @@ std::vector<int64_t> bucket_counts(int64_t count, size_t element_bytes, double b
 
 // ---- the runs (collective: every rank calls them alike)
 
+// Reduces every buffer in place: one all_reduce each, or with overlapped
+// all started (start_all_reduce) then finish_all_reduces.
+void reduce_buffers(Communicator& comm, std::vector<Tensor>& buffers, ReduceOp op, bool overlapped);
 // Median seconds per op of reducing `buffers` (one all_reduce, or with
 // overlapped every buffer started then all finished), after `warmup`
 // untimed ops, the largest over the ranks. CPU: a barrier before each op.

@@ -2,9 +2,10 @@
 // both ends, so queued GPU work is inside the measured interval; inside the
 // timed loop the only host syncs are the ones the trainer's step has
 // (gradient clipping returns the norm), so the figures are those of
-// `xlm train`. With --overlap the phases start after a barrier and each
-// phase's time is the largest over the ranks (a data-parallel step ends when
-// the slowest rank's does).
+// `xlm train`. With --overlap every step is timed on its own (started after
+// a barrier, ended by the loss's read), the kinds interleaved, and each
+// kind's median is the slowest rank's (a data-parallel step ends when the
+// slowest rank's does).
 #include "tasks/bench/train_bench.h"
 
 #include "core/device_figures.h"
@@ -15,8 +16,8 @@
 #include "nn/precision_mode.h"
 #include "nn/transformer.h"
 #include "objectives/lm_loss.h"
-#include "tasks/bench/random_batches.h"
 #include "tasks/bench/allreduce_bench.h"
+#include "tasks/bench/random_batches.h"
 #include "tasks/bench/start_dump.h"
 #include "tasks/pretrain/data_parallel.h"
 #include "tasks/pretrain/throughput.h"
@@ -165,49 +166,76 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* l
   for (int64_t i = 0; i < config.warmup; ++i) loss = step.run(next_batch(), true);
   if (loss.defined()) finite_loss(loss, config.warmup - 1);
 
-  // One timed phase of config.steps steps; with dp, started together and the slowest rank's time.
   double tokens = 0, flops = 0;
-  int64_t phase_start_step = config.warmup;
-  auto timed_phase = [&](bool reduce) {
-    if (dp) dp->barrier();
-    tokens = flops = 0;
+  auto count = [&](const objectives::LmBatch& batch) {
+    const int64_t rows = batch.words.size(0), cols = batch.words.size(1);
+    tokens += static_cast<double>(rows * cols);
+    flops += training_flops(model_config, rows, cols, objectives::n_predicted(batch));
+  };
+  int64_t step_index = config.warmup;
+  if (!dp) {
     const auto start = std::chrono::steady_clock::now();
     const std::clock_t cpu_start = std::clock();
     for (int64_t i = 0; i < config.steps; ++i) {
       const objectives::LmBatch& batch = next_batch();
-      loss = step.run(batch, reduce);
-      const int64_t rows = batch.words.size(0), cols = batch.words.size(1);
-      tokens += static_cast<double>(rows * cols);
-      flops += training_flops(model_config, rows, cols, objectives::n_predicted(batch));
+      loss = step.run(batch, true);
+      count(batch);
     }
-    phase_start_step += config.steps;
-    r.last_loss = finite_loss(loss, phase_start_step - 1);  // waits for the device
+    r.last_loss = finite_loss(loss, config.warmup + config.steps - 1);  // waits for the device
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     r.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
-    if (dp) {
-      Tensor slowest = Tensor::from_vector(std::vector<double>{r.seconds}, {1}, dp->comm().device());  // (1)
-      dp->comm().all_reduce(slowest, ReduceOp::max);
-      r.seconds = slowest.to(Device::cpu()).to_vector<double>()[0];
-    }
-  };
-  if (dp) {
-    timed_phase(false);  // compute only: the same ranks, the reduction skipped
-    r.ms_per_step_compute = 1000.0 * r.seconds / static_cast<double>(config.steps);
-  }
-  timed_phase(true);
-  if (dp) {
+  } else {
+    // Interleaved, so that the three share the machine's conditions (a shared
+    // machine's load drifts between phases): per iteration a compute-only
+    // step, a data-parallel step on the same batch, and the reduction of
+    // buffers of the reducer's buckets alone (zeros: time_all_reduce's
+    // rule), each started after a barrier and ended when the device is done;
+    // each kind's median, then the slowest rank's.
+    Communicator& comm = dp->comm();
     const GradReducer& reducer = *dp->reducer();
-    r.world_size = dp->world_size();
-    r.backend = dp->comm().backend();
-    r.buckets = static_cast<int64_t>(reducer.buckets().size());
-    r.started_during_backward = reducer.started_during_backward();
-    std::vector<Tensor> buffers;  // the buckets' sizes and dtypes, zeros (time_all_reduce's rule)
+    std::vector<Tensor> buffers;
     for (const GradReducer::Bucket& b : reducer.buckets()) {
       buffers.push_back(Tensor::zeros({b.flat.numel()}, b.flat.dtype(), b.flat.device()));  // (n)
       r.gradient_bytes += static_cast<double>(b.flat.nbytes());
     }
-    const int64_t iters = std::max<int64_t>(5, config.steps);
-    r.ms_allreduce = 1000.0 * time_all_reduce(dp->comm(), buffers, ReduceOp::mean, true, 2, iters);
+    auto since = [](std::chrono::steady_clock::time_point t0) {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    auto time_step = [&](const objectives::LmBatch& batch, bool reduce) {
+      dp->barrier();
+      const auto t0 = std::chrono::steady_clock::now();
+      loss = step.run(batch, reduce);
+      r.last_loss = finite_loss(loss, step_index++);  // waits for the device
+      return since(t0);
+    };
+    std::vector<double> t_compute, t_dp, t_allreduce;
+    for (int64_t i = 0; i < config.steps; ++i) {
+      const objectives::LmBatch& batch = next_batch();
+      t_compute.push_back(time_step(batch, false));
+      const std::clock_t cpu_start = std::clock();
+      t_dp.push_back(time_step(batch, true));
+      r.cpu_seconds += static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+      count(batch);
+      dp->barrier();
+      const auto t0 = std::chrono::steady_clock::now();
+      reduce_buffers(comm, buffers, ReduceOp::mean, true);
+      const std::string failure = comm.wait_idle(DataParallelOptions{}.comm_timeout_s);  // the device's work too
+      XLM_CHECK(failure.empty(), Error, "xlm bench train --overlap: all-reduce of the gradient buckets: {}", failure);
+      t_allreduce.push_back(since(t0));
+    }
+    auto slowest_median = [&](const std::vector<double>& mine) {
+      Tensor t = Tensor::from_vector(std::vector<double>{median_of(mine)}, {1}, comm.device());  // (1)
+      comm.all_reduce(t, ReduceOp::max);
+      return t.to(Device::cpu()).to_vector<double>()[0];
+    };
+    const double step_dp = slowest_median(t_dp);
+    r.seconds = step_dp * static_cast<double>(config.steps);  // so that ms/step and tokens/s are the median's
+    r.ms_per_step_compute = 1000.0 * slowest_median(t_compute);
+    r.ms_allreduce = 1000.0 * slowest_median(t_allreduce);
+    r.world_size = dp->world_size();
+    r.backend = comm.backend();
+    r.buckets = static_cast<int64_t>(reducer.buckets().size());
+    r.started_during_backward = reducer.started_during_backward();
   }
 
   const DeviceFigures figures = device_figures(device);
