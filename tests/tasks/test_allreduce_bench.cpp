@@ -123,6 +123,12 @@ TEST_CASE("overlap: 1 - (t_dp - t_compute) / t_allreduce, clamped", "[bench][ove
         "ms all-reduce of the gradients: 4.00\n"
         "overlap: 50.0% (1 - (t_dp - t_compute) / t_allreduce, clamped to [0, 1])\n");
   TrainBenchConfig config;
+  const nlohmann::json j = train_bench_json(config, r);
+  CHECK(j["data_parallel"]["world_size"] == 2);
+  CHECK(j["data_parallel"]["ms_per_step_dp"] == 12.0);
+  CHECK(j["data_parallel"]["overlap"] == 0.5);
+  CHECK(j["data_parallel"]["bucket_mb"] == 25.0);
+  CHECK_FALSE(train_bench_json(config, one_rank).contains("data_parallel"));
   config.overlap = true;  // no launcher in a unit test: one rank
   config.n_words = 100;
   config.emb_dim = 16;
