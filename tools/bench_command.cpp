@@ -3,9 +3,18 @@
 // overrides the preset only when given, so `--shape enfr --batch_size 32`
 // means "enfr with half the batch". The options are bound to a scratch
 // config and copied over the preset in the callback, after CLI11 has said
-// which ones were given. `bench` is a group so later benchmarks
-// (e.g. `xlm bench generate`) sit beside this one.
+// which ones were given. `bench` is a group: `xlm bench allreduce` sits
+// beside it (the communicator's bandwidth, nccl-tests' definitions). Under a
+// launcher with several ranks every rank runs the same command line and
+// only rank 0 prints (the others' stdout goes nowhere; errors still reach
+// stderr) and writes --json.
+#include "core/atomic_file.h"
+#include "core/launch_env.h"
+#include "tasks/bench/allreduce_bench.h"
+#include "tasks/bench/bench_communicator.h"
 #include "tasks/bench/train_bench.h"
+#include "tasks/pretrain/data_parallel.h"
+#include "tasks/pretrain/train_config.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -13,6 +22,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace xlm::tools {
@@ -28,6 +38,45 @@ void add_override(CLI::App* cmd, std::vector<Override>& overrides, const std::sh
   CLI::Option* opt = cmd->add_option(flag, (*scratch).*field, help);
   overrides.push_back([opt, scratch, field](tasks::TrainBenchConfig& preset) {
     if (opt->count() > 0) preset.*field = (*scratch).*field;
+  });
+}
+
+// Rank 0 of the launcher's job (or the only process) prints; the others are quiet.
+bool is_rank0() { return parse_launch_env(process_env()).rank == 0; }
+
+void write_json(const std::string& path, const nlohmann::json& j) {
+  write_file_atomically(path, [&](std::ostream& os) { os << j.dump(2) << '\n'; });
+}
+
+void add_allreduce_command(CLI::App* bench) {
+  CLI::App* cmd = bench->add_subcommand(
+      "allreduce", "All-reduce bandwidth of the communicator (algbw, busbw as nccl-tests defines them), checked");
+  auto config = std::make_shared<tasks::AllReduceBenchConfig>();
+  auto json = std::make_shared<std::string>();
+  cmd->add_option("--device", config->device, "cpu (MPI ranks) or cuda (NCCL; default when a GPU is visible)");
+  cmd->add_option("--backend", config->backend,
+                  "auto (the trainer's choice; one rank: no transport), or mpi / nccl, also with one rank")
+      ->capture_default_str();
+  cmd->add_option("--dtype", config->dtype, "f32, bf16 or f16 (bf16/f16: NCCL only)")->capture_default_str();
+  cmd->add_option("--min_bytes", config->min_bytes, "smallest message per rank, bytes")->capture_default_str();
+  cmd->add_option("--max_bytes", config->max_bytes, "largest message per rank, bytes")->capture_default_str();
+  cmd->add_option("--factor", config->factor, "each size is the previous one times this")->capture_default_str();
+  cmd->add_option("--iters", config->iters, "timed operations per size (the median is reported)")
+      ->capture_default_str();
+  cmd->add_option("--warmup", config->warmup, "untimed operations per size first")->capture_default_str();
+  cmd->add_option("--op", config->op, "sum or mean")->capture_default_str();
+  cmd->add_flag("--overlapped", config->overlapped,
+                "reduce in buckets of --bucket_mb through start_all_reduce/finish_all_reduces, as the trainer");
+  cmd->add_option("--bucket_mb", config->bucket_mb, "bucket size of --overlapped, MiB")->capture_default_str();
+  cmd->add_option("--json", *json, "also write the table as JSON to this file (rank 0)");
+  cmd->callback([config, json] {
+    config->validate();
+    std::optional<tasks::QuietStdout> quiet;
+    if (!is_rank0()) quiet.emplace();
+    Device device = Device::parse(tasks::resolve_device(config->device));
+    const std::shared_ptr<Communicator> comm = tasks::make_bench_communicator(device, config->backend);
+    const tasks::AllReduceBenchResult result = tasks::run_allreduce_bench(*config, *comm, &std::cout);
+    if (!json->empty() && comm->rank() == 0) write_json(*json, tasks::allreduce_bench_json(result));
   });
 }
 
@@ -68,16 +117,31 @@ void add_bench_command(CLI::App& app) {
   add_override(cmd, o, scratch, "--seed", &C::seed, "seed of the model, the data and the masks");
   add_override(cmd, o, scratch, "--dump_start", &C::dump_start,
                "write the initial model and the batches to this directory (safetensors), for the peer");
-  cmd->callback([shape, overrides] {
+  CLI::Option* overlap = cmd->add_flag(
+      "--overlap", scratch->overlap,
+      "several ranks: also time the steps without the gradient reduction and the reduction alone, and print the "
+      "overlap");
+  o.push_back([overlap, scratch](C& preset) {
+    if (overlap->count() > 0) preset.overlap = scratch->overlap;
+  });
+  add_override(cmd, o, scratch, "--bucket_mb", &C::bucket_mb, "gradient bucket size with --overlap, MiB (default 25)");
+  auto json = std::make_shared<std::string>();
+  cmd->add_option("--json", *json, "also write every figure as JSON to this file (rank 0)");
+  cmd->callback([shape, overrides, json] {
     tasks::TrainBenchConfig config = tasks::train_bench_preset(*shape);
     for (const Override& apply : *overrides) apply(config);
+    std::optional<tasks::QuietStdout> quiet;
+    const bool rank0 = is_rank0();
+    if (!rank0) quiet.emplace();
     const tasks::TrainBenchResult result = tasks::run_train_bench(config, &std::cout);
     std::cout << fmt::format("{} steps in {:.3f} s ({:.3f} s of CPU time) on {}; {:.4g} FLOP/step "
                              "(docs/performance.md), peak {:.4g} FLOP/s, last loss {:.4f}\n",
                              result.steps, result.seconds, result.cpu_seconds, result.device_name,
                              result.flops_per_step, result.peak_flops, result.last_loss)
-              << tasks::format_train_bench(result) << std::flush;
+              << tasks::format_train_bench(result) << tasks::format_overlap(result) << std::flush;
+    if (!json->empty() && rank0) write_json(*json, tasks::train_bench_json(config, result));
   });
+  add_allreduce_command(bench);
 }
 
 }  // namespace xlm::tools

@@ -2,7 +2,10 @@
 // both ends, so queued GPU work is inside the measured interval; inside the
 // timed loop the only host syncs are the ones the trainer's step has
 // (gradient clipping returns the norm), so the figures are those of
-// `xlm train`.
+// `xlm train`. With --overlap every step is timed on its own (started after
+// a barrier, ended by the loss's read), the kinds interleaved, and each
+// kind's median is the slowest rank's (a data-parallel step ends when the
+// slowest rank's does).
 #include "tasks/bench/train_bench.h"
 
 #include "core/device_figures.h"
@@ -13,14 +16,17 @@
 #include "nn/precision_mode.h"
 #include "nn/transformer.h"
 #include "objectives/lm_loss.h"
+#include "tasks/bench/allreduce_bench.h"
 #include "tasks/bench/random_batches.h"
 #include "tasks/bench/start_dump.h"
+#include "tasks/pretrain/data_parallel.h"
 #include "tasks/pretrain/throughput.h"
 #include "tasks/pretrain/train_config.h"
 #include "text/shuffle.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -37,26 +43,37 @@ constexpr int64_t kDistinctBatches = 4;  // per objective; cycled through the st
 // One training step as the trainer takes it, with nn/'s mixed-precision pieces.
 class BenchStep {
  public:
-  BenchStep(const TrainBenchConfig& config, Device device, const nn::PrecisionMode& mode)
-      : device_(device), clip_(config.clip_grad_norm), scaler_(scale_options(mode)) {
+  // dp: the ranks' gradient averaging (--overlap), or nullptr.
+  BenchStep(const TrainBenchConfig& config, Device device, const nn::PrecisionMode& mode, DataParallel* dp)
+      : device_(device), clip_(config.clip_grad_norm), scaler_(scale_options(mode)), dp_(dp) {
     model_ = std::make_unique<nn::TransformerModel>(config.model_config(), config.seed, device, mode.compute_dtype);
     model_->dropout_stream() = nn::PhiloxStream(text::derive_seed(config.seed, 1), 0);
     model_->set_training(true);
     nn::NamedTensors trained = model_->parameters();
+    if (dp_) dp_->broadcast(trained);  // identical replicas, as xlm train starts them
     if (mode.master_weights) {
       master_.emplace(trained, mode.master_dtype);
       trained = master_->master();
     }
-    optimizer_ = std::make_unique<nn::Optimizer>(nn::parse_optimizer_spec(config.optimizer), trained);
+    const nn::OptimizerSpec spec = nn::parse_optimizer_spec(config.optimizer);
+    optimizer_ = std::make_unique<nn::Optimizer>(spec, trained);
+    // The model's gradients are reduced (in its dtype), as the trainer's buckets do.
+    if (dp_) dp_->attach(model_->parameters(), spec, std::vector<int>(model_->parameters().size(), 0));
   }
 
   const nn::TransformerModel& model() const { return *model_; }
 
-  // Forward, backward, clip, update; returns the (undetached, on-device) loss.
-  Tensor run(const objectives::LmBatch& host_batch) {
+  // Forward, backward, (gradient average across the ranks when `reduce` and
+  // data-parallel), clip, update; returns the (undetached, on-device) loss.
+  Tensor run(const objectives::LmBatch& host_batch, bool reduce) {
+    const bool average = reduce && dp_;
     const objectives::LmBatch batch = objectives::to_device(host_batch, device_);
     Tensor loss = objectives::lm_loss(*model_, batch);
-    scaler_.scale_loss(loss).backward();
+    {
+      const auto hook = average ? dp_->backward_hook(true) : nullptr;  // buckets start during backward
+      scaler_.scale_loss(loss).backward();
+    }
+    if (average) dp_->average_gradients();
     if (master_) master_->copy_grads_to_master();
     nn::guarded_step(*optimizer_, scaler_, clip_);
     if (master_) {
@@ -67,6 +84,7 @@ class BenchStep {
       }
     }
     optimizer_->zero_grad();
+    if (average) dp_->after_update(model_->parameters(), ++updates_);
     return loss;
   }
 
@@ -83,6 +101,8 @@ class BenchStep {
   std::unique_ptr<nn::TransformerModel> model_;
   std::optional<nn::MasterWeights> master_;
   std::unique_ptr<nn::Optimizer> optimizer_;
+  DataParallel* dp_;
+  int64_t updates_ = 0;
 };
 
 double finite_loss(const Tensor& loss, int64_t step) {
@@ -95,7 +115,17 @@ double finite_loss(const Tensor& loss, int64_t step) {
 
 TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* log) {
   config.validate();
-  const Device device = Device::parse(resolve_device(config.device));
+  Device device = Device::parse(resolve_device(config.device));
+  std::unique_ptr<DataParallel> dp;
+  if (config.overlap) {
+    std::shared_ptr<Communicator> comm = make_training_communicator(device);  // cuda:<local rank> on GPUs
+    XLM_CHECK(comm->world_size() > 1, ConfigError,
+              "--overlap: needs several ranks (start with mpirun -np N, srun, or torchrun's variables); "
+              "this process is the only one");
+    DataParallelOptions options;
+    options.bucket_mb = config.bucket_mb;
+    dp = std::make_unique<DataParallel>(comm, options);
+  }
   nn::PrecisionFlags flags;
   flags.precision = config.precision;
   const nn::PrecisionMode mode = nn::resolve_precision(flags, device);
@@ -114,7 +144,7 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* l
       batches.push_back(random_tlm_batch(config.batch_size, config.bptt, 0, 1 + i % (config.n_langs - 1), masking, rng));
   }
 
-  BenchStep step(config, device, mode);
+  BenchStep step(config, device, mode, dp.get());
   const nn::TransformerConfig& model_config = step.model().config();
   TrainBenchResult r;
   r.device = device.str();
@@ -133,22 +163,80 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* l
   size_t next = 0;
   auto next_batch = [&]() -> const objectives::LmBatch& { return batches[next++ % batches.size()]; };
   Tensor loss;
-  for (int64_t i = 0; i < config.warmup; ++i) loss = step.run(next_batch());
+  for (int64_t i = 0; i < config.warmup; ++i) loss = step.run(next_batch(), true);
   if (loss.defined()) finite_loss(loss, config.warmup - 1);
 
   double tokens = 0, flops = 0;
-  const auto start = std::chrono::steady_clock::now();
-  const std::clock_t cpu_start = std::clock();
-  for (int64_t i = 0; i < config.steps; ++i) {
-    const objectives::LmBatch& batch = next_batch();
-    loss = step.run(batch);
+  auto count = [&](const objectives::LmBatch& batch) {
     const int64_t rows = batch.words.size(0), cols = batch.words.size(1);
     tokens += static_cast<double>(rows * cols);
     flops += training_flops(model_config, rows, cols, objectives::n_predicted(batch));
+  };
+  int64_t step_index = config.warmup;
+  if (!dp) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::clock_t cpu_start = std::clock();
+    for (int64_t i = 0; i < config.steps; ++i) {
+      const objectives::LmBatch& batch = next_batch();
+      loss = step.run(batch, true);
+      count(batch);
+    }
+    r.last_loss = finite_loss(loss, config.warmup + config.steps - 1);  // waits for the device
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  } else {
+    // Interleaved, so that the three share the machine's conditions (a shared
+    // machine's load drifts between phases): per iteration a compute-only
+    // step, a data-parallel step on the same batch, and the reduction of
+    // buffers of the reducer's buckets alone (zeros: time_all_reduce's
+    // rule), each started after a barrier and ended when the device is done;
+    // each kind's median, then the slowest rank's.
+    Communicator& comm = dp->comm();
+    const GradReducer& reducer = *dp->reducer();
+    std::vector<Tensor> buffers;
+    for (const GradReducer::Bucket& b : reducer.buckets()) {
+      buffers.push_back(Tensor::zeros({b.flat.numel()}, b.flat.dtype(), b.flat.device()));  // (n)
+      r.gradient_bytes += static_cast<double>(b.flat.nbytes());
+    }
+    auto since = [](std::chrono::steady_clock::time_point t0) {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    auto time_step = [&](const objectives::LmBatch& batch, bool reduce) {
+      dp->barrier();
+      const auto t0 = std::chrono::steady_clock::now();
+      loss = step.run(batch, reduce);
+      r.last_loss = finite_loss(loss, step_index++);  // waits for the device
+      return since(t0);
+    };
+    std::vector<double> t_compute, t_dp, t_allreduce;
+    for (int64_t i = 0; i < config.steps; ++i) {
+      const objectives::LmBatch& batch = next_batch();
+      t_compute.push_back(time_step(batch, false));
+      const std::clock_t cpu_start = std::clock();
+      t_dp.push_back(time_step(batch, true));
+      r.cpu_seconds += static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+      count(batch);
+      dp->barrier();
+      const auto t0 = std::chrono::steady_clock::now();
+      reduce_buffers(comm, buffers, ReduceOp::mean, true);
+      const std::string failure = comm.wait_idle(DataParallelOptions{}.comm_timeout_s);  // the device's work too
+      XLM_CHECK(failure.empty(), Error, "xlm bench train --overlap: all-reduce of the gradient buckets: {}", failure);
+      t_allreduce.push_back(since(t0));
+    }
+    auto slowest_median = [&](const std::vector<double>& mine) {
+      Tensor t = Tensor::from_vector(std::vector<double>{median_of(mine)}, {1}, comm.device());  // (1)
+      comm.all_reduce(t, ReduceOp::max);
+      return t.to(Device::cpu()).to_vector<double>()[0];
+    };
+    const double step_dp = slowest_median(t_dp);
+    r.seconds = step_dp * static_cast<double>(config.steps);  // so that ms/step and tokens/s are the median's
+    r.ms_per_step_compute = 1000.0 * slowest_median(t_compute);
+    r.ms_allreduce = 1000.0 * slowest_median(t_allreduce);
+    r.world_size = dp->world_size();
+    r.backend = comm.backend();
+    r.buckets = static_cast<int64_t>(reducer.buckets().size());
+    r.started_during_backward = reducer.started_during_backward();
   }
-  r.last_loss = finite_loss(loss, config.warmup + config.steps - 1);  // waits for the device
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
 
   const DeviceFigures figures = device_figures(device);
   r.device_name = figures.name;
@@ -159,12 +247,70 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* l
   r.ms_per_step = 1000.0 * r.seconds / static_cast<double>(config.steps);
   r.mfu = r.peak_flops > 0 ? flops / r.seconds / r.peak_flops : 0.0;
   r.peak_memory_mib = figures.peak_memory_mib;
+  if (dp) r.overlap = overlap_fraction(r.ms_per_step, r.ms_per_step_compute, r.ms_allreduce);
   return r;
+}
+
+double overlap_fraction(double t_dp, double t_compute, double t_allreduce) {
+  if (t_allreduce <= 0) return 0.0;
+  return std::clamp(1.0 - (t_dp - t_compute) / t_allreduce, 0.0, 1.0);
 }
 
 std::string format_train_bench(const TrainBenchResult& r) {
   return fmt::format("tokens/s: {:.0f}\nms/step: {:.2f}\nmfu: {:.2f}%\npeak memory: {:.0f} MiB\n", r.tokens_per_s,
                      r.ms_per_step, 100.0 * r.mfu, r.peak_memory_mib);
+}
+
+}  // namespace xlm::tasks
+
+namespace xlm::tasks {
+
+std::string format_overlap(const TrainBenchResult& r) {
+  if (r.world_size < 2) return "";
+  return fmt::format(
+      "data-parallel: {} ranks ({}), {:.0f} bytes of gradients in {} bucket(s), {} started during backward\n"
+      "ms/step compute only: {:.2f}\n"
+      "ms all-reduce of the gradients: {:.2f}\n"
+      "overlap: {:.1f}% (1 - (t_dp - t_compute) / t_allreduce, clamped to [0, 1])\n",
+      r.world_size, r.backend, r.gradient_bytes, r.buckets, r.started_during_backward, r.ms_per_step_compute,
+      r.ms_allreduce, 100.0 * r.overlap);
+}
+
+nlohmann::json train_bench_json(const TrainBenchConfig& c, const TrainBenchResult& r) {
+  nlohmann::json j = {{"benchmark", "train"},
+                      {"shape", c.shape},
+                      {"model", {{"n_words", c.n_words}, {"emb_dim", c.emb_dim}, {"n_layers", c.n_layers},
+                                 {"n_heads", c.n_heads}, {"n_langs", c.n_langs}}},
+                      {"batch_size", c.batch_size},
+                      {"bptt", c.bptt},
+                      {"tlm", c.tlm},
+                      {"optimizer", c.optimizer},
+                      {"device", r.device},
+                      {"device_name", r.device_name},
+                      {"precision", r.precision},
+                      {"parameters", r.parameters},
+                      {"steps", r.steps},
+                      {"warmup", c.warmup},
+                      {"seconds", r.seconds},
+                      {"cpu_seconds", r.cpu_seconds},
+                      {"tokens_per_s", r.tokens_per_s},
+                      {"ms_per_step", r.ms_per_step},
+                      {"mfu", r.mfu},
+                      {"peak_memory_mib", r.peak_memory_mib},
+                      {"last_loss", r.last_loss}};
+  if (r.world_size > 1)
+    j["data_parallel"] = {{"world_size", r.world_size},
+                          {"backend", r.backend},
+                          {"bucket_mb", c.bucket_mb},
+                          {"buckets", r.buckets},
+                          {"gradient_bytes", r.gradient_bytes},
+                          {"started_during_backward", r.started_during_backward},
+                          {"ms_per_step_dp", r.ms_per_step},
+                          {"ms_per_step_compute", r.ms_per_step_compute},
+                          {"ms_allreduce", r.ms_allreduce},
+                          {"overlap", r.overlap},
+                          {"overlap_formula", "1 - (t_dp - t_compute) / t_allreduce, clamped to [0, 1]"}};
+  return j;
 }
 
 }  // namespace xlm::tasks

@@ -7,9 +7,20 @@
 // are generated up front (a few distinct ones, cycled) so that the figures
 // are the engine's, not the random generator's; each step still copies its
 // batch to the device, as the trainer does.
+//
+// With --overlap on several ranks (mpirun, srun, torchrun variables) each
+// step also averages the gradients through tasks/pretrain's DataParallel and
+// GradReducer, exactly as `xlm train` does (buckets started from the
+// grad-ready hook during backward); the same ranks then also time the steps
+// with the reduction skipped (compute only) and the reduction of the
+// reducer's buckets alone, and report the fraction of the reduction hidden
+// under backward:
+//   overlap = 1 - (t_dp - t_compute) / t_allreduce, clamped to [0, 1].
 #pragma once
 
 #include "tasks/bench/train_bench_config.h"
+
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <ostream>
@@ -34,7 +45,19 @@ struct TrainBenchResult {
   double mfu = 0;              // fraction of peak_flops (0 when the peak is unknown)
   double peak_memory_mib = 0;  // CPU: the process's high-water resident set; CUDA: our pool's high-water mark
   double last_loss = 0;        // the last timed step's loss (a sanity check: finite, about ln(n_words))
+  // --overlap only (the fields above are then the data-parallel steps', the largest over the ranks):
+  int world_size = 1;
+  std::string backend;             // the communicator's: "mpi", "nccl"
+  double ms_per_step_compute = 0;  // the same ranks and steps with the reduction skipped
+  double ms_allreduce = 0;         // the reducer's buckets alone (started, then finished), median
+  double gradient_bytes = 0;       // per rank, all buckets
+  int64_t buckets = 0;
+  int64_t started_during_backward = 0;  // buckets started from the hook in the last step
+  double overlap = 0;              // overlap_fraction(ms_per_step, ms_per_step_compute, ms_allreduce)
 };
+
+// 1 - (t_dp - t_compute) / t_allreduce, clamped to [0, 1] (0 when t_allreduce <= 0).
+double overlap_fraction(double t_dp, double t_compute, double t_allreduce);
 
 // Builds the model and optimizer, runs config.warmup untimed steps then
 // config.steps timed ones. Progress lines go to `log` when given.
@@ -47,5 +70,13 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* l
 //   mfu: P%          (two decimals)
 //   peak memory: M MiB (integer)
 std::string format_train_bench(const TrainBenchResult& result);
+// The --overlap lines (empty without --overlap):
+//   data-parallel: N ranks (backend), B bytes of gradients in K bucket(s) ..., S started during backward
+//   ms/step compute only: X
+//   ms all-reduce of the gradients: Y
+//   overlap: P% (1 - (t_dp - t_compute) / t_allreduce, clamped to [0, 1])
+std::string format_overlap(const TrainBenchResult& result);
+// Every field, for --json.
+nlohmann::json train_bench_json(const TrainBenchConfig& config, const TrainBenchResult& result);
 
 }  // namespace xlm::tasks

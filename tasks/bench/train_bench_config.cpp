@@ -50,6 +50,7 @@ void TrainBenchConfig::validate() const {
   XLM_CHECK(warmup >= 0, ConfigError, "--warmup {}: expected 0 or more", warmup);
   XLM_CHECK(device.empty() || device == "cpu" || device == "cuda", ConfigError, "--device {}: expected cpu or cuda",
             device);
+  XLM_CHECK(bucket_mb > 0, ConfigError, "--bucket_mb {}: must be positive", bucket_mb);
   XLM_CHECK(word_pred > 0 && word_pred <= 1, ConfigError, "--word_pred {}: expected a fraction in (0, 1]", word_pred);
   objectives::parse_mask_keep_rand(word_mask_keep_rand);
   model_config().validate();

@@ -41,6 +41,10 @@ struct TrainBenchConfig {
   int64_t warmup = 3;            // untimed steps before them
   uint64_t seed = 0;
   std::string dump_start;        // directory: the initial model and the batches (start_dump.h), or ""
+  // data parallelism (several ranks from the launcher): time the steps with
+  // and without the gradient reduction and the reduction alone (overlap)
+  bool overlap = false;
+  double bucket_mb = 25;         // gradient bucket size (xlm train's --bucket_mb)
 
   // ConfigError naming the flag of the first bad field.
   void validate() const;
