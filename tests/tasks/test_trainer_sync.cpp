@@ -159,4 +159,7 @@ TEST_CASE("xlm train: a step without a log line makes no blocking device-to-host
   unscaled.precision_test = "f32_f64";
   unscaled.loss_scale = "off";
   CHECK(per_step(unscaled) == 0);
+  auto scaled = sync_config("sync-transfers-f32_f64-dynamic");
+  scaled.precision_test = "f32_f64";
+  CHECK(per_step(scaled) == 1);  // the finite flag, as a GPU copies it back
 }
