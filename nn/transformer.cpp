@@ -96,10 +96,11 @@ Tensor TransformerModel::forward(const ForwardArgs& args) {
 
   // Lengths stay where they are: checked in place on the CPU, by a kernel on a
   // device (reported at the next device read, kernels/length_mask/length_check.h).
-  check_lengths_in_range(args.lengths, 1, start + T, [limit = start + T](int64_t b, int64_t v, const std::string& suffix) {
+  const auto raise = [limit = start + T](int64_t b, int64_t v, const std::string& suffix) {
     throw ShapeError(
         fmt::format("TransformerModel::forward: lengths[{}] = {} is outside [1, {}]{}", b, v, limit, suffix));
-  });
+  };
+  check_lengths_in_range(args.lengths, 1, start + T, raise);
 
   const bool cross = args.src_enc.defined();
   XLM_CHECK(cross == args.src_len.defined(), ShapeError,

@@ -1,8 +1,9 @@
 // Fused attention front: the shape, dtype, device and key-length checks
 // (CPU key lengths are checked in place; device ones by a kernel, reported at
 // the next device read, kernels/length_mask/length_check.h, while the kernels
-// clamp them to [0, Tk] so a bad entry never reads out of bounds), backend dispatch, and one
-// autograd node that saves q, k, v, out and the logsumexp (never the weights).
+// clamp them to [0, Tk] so a bad entry never reads out of bounds), backend
+// dispatch, and one autograd node that saves q, k, v, out and the logsumexp
+// (never the weights).
 #include "kernels/attention/attention.h"
 
 #include "core/autograd.h"
@@ -36,11 +37,11 @@ void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
   check_shape(key_lengths, {q.size(0)}, op, "key_lengths");
   check_same_device(q, key_lengths, op);
   const int64_t tk = k.size(1);
-  check_lengths_in_range(key_lengths, 0, tk,
-                         [op, tk, described = k.describe()](int64_t b, int64_t v, const std::string& suffix) {
-                           throw IndexError(fmt::format("{}: key_lengths[{}] = {} is outside [0, {}] (Tk of k {}){}", op,
-                                                        b, v, tk, described, suffix));
-                         });
+  const auto raise = [op, tk, described = k.describe()](int64_t b, int64_t v, const std::string& suffix) {
+    throw IndexError(
+        fmt::format("{}: key_lengths[{}] = {} is outside [0, {}] (Tk of k {}){}", op, b, v, tk, described, suffix));
+  };
+  check_lengths_in_range(key_lengths, 0, tk, raise);
 }
 
 DType logsumexp_dtype(const Tensor& q) { return q.dtype() == DType::f64 ? DType::f64 : DType::f32; }

@@ -32,7 +32,9 @@ OpSpec spec_length_mask() {
     }
     return cases;
   };
-  s.run = [](const std::vector<Tensor>& in) { return length_mask(in[0], in[1].size(0), in[1].size(1) - 1, in[1].dtype()); };
+  s.run = [](const std::vector<Tensor>& in) {
+    return length_mask(in[0], in[1].size(0), in[1].size(1) - 1, in[1].dtype());
+  };
   return s;
 }
 
