@@ -1,12 +1,18 @@
 // The CUDA half of core/: device contexts, stream-ordered allocation from the
 // device's default memory pool (kept warm with a release threshold of
-// "never", so steady-state training does no cudaMalloc), pinned staging for
-// host<->device copies, and the device count.
+// "never", so steady-state training does no cudaMalloc), copies (host to
+// device asynchronous through the pinned ring of core/pinned_ring_cuda.h;
+// device to host synchronous through one pinned block, since the caller reads
+// the bytes) and the device count. Every point that drains the stream (a
+// device-to-host copy, cuda_synchronize) then reports what the kernels
+// recorded in the device error slot (core/device_errors.h).
 #include "core/cuda_context.h"
 
 #include "core/cuda_check.h"
 #include "core/device.h"
+#include "core/device_errors_cuda.h"
 #include "core/error.h"
+#include "core/pinned_ring_cuda.h"
 #include "core/resource_error.h"
 
 #include <cstdint>
@@ -87,8 +93,6 @@ void cuda_free(void* ptr, int device) {
 }
 
 void cuda_copy(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
-  static PinnedBuffer staging;  // one staging block per process; copies through it are serialized
-  static std::mutex staging_mutex;
   if (dst_device.is_cuda() && src_device.is_cuda()) {
     CudaContext& ctx = CudaContext::get(src_device.index);
     if (dst_device.index == src_device.index) {
@@ -101,20 +105,22 @@ void cuda_copy(void* dst, Device dst_device, const void* src, Device src_device,
     }
     return;
   }
-  std::lock_guard<std::mutex> lock(staging_mutex);
-  void* pinned = staging.reserve(bytes);
-  if (dst_device.is_cuda()) {  // host -> device
-    CudaContext& ctx = CudaContext::get(dst_device.index);
-    XLM_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));  // staging may still feed an earlier copy
-    std::memcpy(pinned, src, bytes);
-    XLM_CUDA_CHECK(cudaMemcpyAsync(dst, pinned, bytes, cudaMemcpyHostToDevice, ctx.stream));
-    XLM_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
-  } else {  // device -> host
-    CudaContext& ctx = CudaContext::get(src_device.index);
+  if (dst_device.is_cuda()) {  // host -> device: queued on the stream, no wait (core/pinned_ring_cuda.h)
+    pinned_ring_upload(dst, src, bytes, CudaContext::get(dst_device.index));
+    return;
+  }
+  // device -> host: the caller reads the bytes, so this one waits.
+  static PinnedBuffer staging;  // one staging block per process; copies through it are serialized
+  static std::mutex staging_mutex;
+  CudaContext& ctx = CudaContext::get(src_device.index);
+  {
+    std::lock_guard<std::mutex> lock(staging_mutex);
+    void* pinned = staging.reserve(bytes);
     XLM_CUDA_CHECK(cudaMemcpyAsync(pinned, src, bytes, cudaMemcpyDeviceToHost, ctx.stream));
     XLM_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
     std::memcpy(dst, pinned, bytes);
   }
+  raise_device_errors(src_device.index);  // the stream is drained: report a kernel's recorded bad index
 }
 
 void cuda_zero(void* dst, int device, size_t bytes) {
@@ -125,6 +131,7 @@ void cuda_zero(void* dst, int device, size_t bytes) {
 void cuda_synchronize(int device) {
   CudaContext& ctx = CudaContext::get(device);
   XLM_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
+  raise_device_errors(device);
 }
 
 }  // namespace xlm

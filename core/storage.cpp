@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/host_block_cache.h"
+#include "core/host_reads.h"
 #include "core/resource_error.h"
 #include "xlm/config.h"
 
@@ -60,6 +61,7 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
     return;
   }
 #if XLM_WITH_CUDA
+  if (dst_device.is_cpu()) count_host_transfer();  // device -> host: the host waits (core/host_reads.h)
   cuda_copy(dst, dst_device, src, src_device, bytes);
 #else
   no_cuda();

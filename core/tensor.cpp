@@ -238,7 +238,8 @@ std::vector<T> Tensor::to_vector() const {
   XLM_CHECK(dtype() == dtype_of<T>::value, DTypeError, "to_vector<{}>() on {}", dtype_name(dtype_of<T>::value),
             describe());
   std::vector<T> out(static_cast<size_t>(numel()));
-  copy_bytes(out.data(), Device::cpu(), data_ptr(), device(), nbytes());
+  if (device().is_cpu()) count_host_transfer();  // what a GPU run would copy back (core/host_reads.h)
+  copy_bytes(out.data(), Device::cpu(), data_ptr(), device(), nbytes());  // counts itself from a device
   return out;
 }
 
@@ -249,6 +250,7 @@ template std::vector<int64_t> Tensor::to_vector() const;
 template std::vector<uint8_t> Tensor::to_vector() const;
 
 std::vector<double> Tensor::to_doubles() const {
+  if (device().is_cpu()) count_host_transfer();  // as to_vector; to(cpu) counts from a device
   Tensor host = device().is_cpu() ? *this : to(Device::cpu());
   const size_t n = static_cast<size_t>(numel());
   std::vector<double> out(n);

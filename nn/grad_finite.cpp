@@ -19,7 +19,10 @@ namespace {
 
 bool check_group(int device, const std::vector<Tensor>& grads, double inv_scale) {
   count_host_read();  // one flag per device group, on every backend (core/host_reads.h)
-  if (device < 0) return unscale_and_check_cpu(grads, inv_scale);
+  if (device < 0) {
+    count_host_transfer();  // the flag's copy back, as the CUDA twin's to_vector counts it
+    return unscale_and_check_cpu(grads, inv_scale);
+  }
 #if XLM_WITH_CUDA
   return unscale_and_check_cuda(grads, inv_scale);
 #else

@@ -1,7 +1,9 @@
 // TransformerModel: construction in XLM's parameter order, the forward pass
 // of XLM's TransformerModel.fwd, the tied output layer and state_dict I/O.
-// Masks and default positions are built on the host (B*T values, negligible
-// next to the layers) and copied to the device once per forward.
+// Default positions are built on the host (B*T values, negligible next to
+// the layers) and queued to the device (an asynchronous copy); the padding
+// mask is built on the lengths' device (length_mask), so the forward pass
+// never reads the lengths back.
 #include "nn/transformer.h"
 
 #include "core/autograd.h"
@@ -9,6 +11,8 @@
 #include "kernels/add/add.h"
 #include "kernels/cast/cast.h"
 #include "kernels/gather_rows/gather_rows.h"
+#include "kernels/length_mask/length_check.h"
+#include "kernels/length_mask/length_mask.h"
 #include "kernels/matmul/matmul.h"
 #include "kernels/scale_rows/scale_rows.h"
 #include "nn/init.h"
@@ -90,11 +94,13 @@ Tensor TransformerModel::forward(const ForwardArgs& args) {
   DecoderCache* cache = args.cache;
   const int64_t start = cache != nullptr ? cache->slen : 0;  // absolute position of the first new token
 
-  const std::vector<int64_t> lengths = args.lengths.to_vector<int64_t>();
-  for (int64_t b = 0; b < B; ++b)
-    XLM_CHECK(lengths[static_cast<size_t>(b)] >= 1 && lengths[static_cast<size_t>(b)] <= start + T, ShapeError,
-              "TransformerModel::forward: lengths[{}] = {} is outside [1, {}]", b, lengths[static_cast<size_t>(b)],
-              start + T);
+  // Lengths stay where they are: checked in place on the CPU, by a kernel on a
+  // device (reported at the next device read, kernels/length_mask/length_check.h).
+  const auto raise = [limit = start + T](int64_t b, int64_t v, const std::string& suffix) {
+    throw ShapeError(
+        fmt::format("TransformerModel::forward: lengths[{}] = {} is outside [1, {}]{}", b, v, limit, suffix));
+  };
+  check_lengths_in_range(args.lengths, 1, start + T, raise);
 
   const bool cross = args.src_enc.defined();
   XLM_CHECK(cross == args.src_len.defined(), ShapeError,
@@ -121,11 +127,7 @@ Tensor TransformerModel::forward(const ForwardArgs& args) {
   if (args.langs.defined()) check_ids(args.langs, {B, T}, device_, "langs");
 
   // 1 where the (absolute) position is inside the sentence, 0 on padding.
-  std::vector<double> keep(static_cast<size_t>(B * T));  // (B, T)
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < T; ++t)
-      keep[static_cast<size_t>(b * T + t)] = start + t < lengths[static_cast<size_t>(b)] ? 1.0 : 0.0;
-  const Tensor mask = Tensor::from_doubles(keep, {B, T}, dtype_, device_);
+  const Tensor mask = length_mask(args.lengths, T, start, dtype_);  // (B, T)
 
   if (cache != nullptr) {
     cache->self_attn.resize(layers_.size());

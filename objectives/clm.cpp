@@ -2,6 +2,7 @@
 #include "objectives/clm.h"
 
 #include "core/error.h"
+#include "core/host_reads.h"
 
 #include <vector>
 
@@ -9,8 +10,8 @@ namespace xlm::objectives {
 
 void set_next_word_targets(LmBatch& batch) {
   const int64_t B = batch.words.size(0), T = batch.words.size(1);
-  const std::vector<int64_t> w = batch.words.to_vector<int64_t>();       // (B*T)
-  const std::vector<int64_t> len = batch.lengths.to_vector<int64_t>();   // (B)
+  const std::vector<int64_t> w = host_values<int64_t>(batch.words);      // (B*T), a host batch
+  const std::vector<int64_t> len = host_values<int64_t>(batch.lengths);  // (B)
   std::vector<int64_t> index, targets;                                   // (N)
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t t = 0; t + 1 < len[static_cast<size_t>(b)]; ++t) {

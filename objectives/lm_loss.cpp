@@ -32,7 +32,8 @@ Tensor predicted_logits(nn::TransformerModel& model, const LmBatch& host_batch) 
 
 Tensor lm_loss(nn::TransformerModel& model, const LmBatch& batch) {
   const Tensor logits = predicted_logits(model, batch);  // (N, n_words)
-  return cross_entropy(logits, batch.targets.to(logits.device()));
+  // The host batch's targets are scanned (range, count), not a copy back from the device.
+  return cross_entropy(logits, batch.targets.to(logits.device()), batch.targets.to(Device::cpu()));
 }
 
 LmScore score_lm(nn::TransformerModel& model, const LmBatch& batch) {

@@ -4,6 +4,7 @@
 #include "objectives/masking.h"
 
 #include "core/error.h"
+#include "core/host_reads.h"
 #include "objectives/random.h"
 #include "objectives/parse_number.h"
 
@@ -124,8 +125,8 @@ MaskedWords mask_words(const Tensor& words, const Tensor& lengths, const Masking
   XLM_CHECK(words.dim() == 2, ShapeError, "mask_words: words must be (B, T), got {}", shape_str(words.shape()));
   const int64_t B = words.size(0), T = words.size(1);
   check_shape(lengths, {B}, "mask_words", "lengths");
-  std::vector<int64_t> w = words.to_vector<int64_t>();  // (B*T)
-  const std::vector<int64_t> len = lengths.to_vector<int64_t>();  // (B)
+  std::vector<int64_t> w = host_values<int64_t>(words);  // (B*T), a host batch: nothing to wait for
+  const std::vector<int64_t> len = host_values<int64_t>(lengths);  // (B)
   for (int64_t b = 0; b < B; ++b)
     XLM_CHECK(len[static_cast<size_t>(b)] >= 0 && len[static_cast<size_t>(b)] <= T, ShapeError,
               "mask_words: lengths[{}] = {} is outside [0, {}]", b, len[static_cast<size_t>(b)], T);

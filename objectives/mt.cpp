@@ -98,7 +98,8 @@ Tensor mt_logits(nn::TransformerModel& encoder, nn::TransformerModel& decoder, c
 
 Tensor mt_loss(nn::TransformerModel& encoder, nn::TransformerModel& decoder, const MtBatch& batch) {
   const Tensor logits = mt_logits(encoder, decoder, batch);  // (N, V)
-  return cross_entropy(logits, batch.targets.to(logits.device()));
+  // The host batch's targets are scanned (range, count), not a copy back from the device.
+  return cross_entropy(logits, batch.targets.to(logits.device()), batch.targets.to(Device::cpu()));
 }
 
 LmScore score_mt(nn::TransformerModel& encoder, nn::TransformerModel& decoder, const MtBatch& batch) {

@@ -3,6 +3,7 @@
 #include "objectives/pair_layout.h"
 
 #include "core/error.h"
+#include "core/host_reads.h"
 
 #include <algorithm>
 #include <vector>
@@ -23,7 +24,7 @@ Side read_side(const Tensor& x, const Tensor& len, const char* name) {
   XLM_CHECK(x.dim() == 2 && len.dim() == 1 && len.size(0) == x.size(0), ShapeError,
             "concat_pair: {} is {} with lengths {}, expected (B, L) and (B)", name, shape_str(x.shape()),
             shape_str(len.shape()));
-  Side s{x.to_vector<int64_t>(), len.to_vector<int64_t>(), x.size(1)};
+  Side s{host_values<int64_t>(x), host_values<int64_t>(len), x.size(1)};  // host batches
   for (size_t b = 0; b < s.len.size(); ++b)
     XLM_CHECK(s.len[b] >= 1 && s.len[b] <= s.width, ShapeError,
               "concat_pair: {} length {} of row {} is outside [1, {}]", name, s.len[b], b, s.width);

@@ -1,11 +1,14 @@
 // Fused attention front: the shape, dtype, device and key-length checks
-// (key lengths are read on the host so a bad entry fails with its index
-// instead of an out-of-bounds read on the device), backend dispatch, and one
-// autograd node that saves q, k, v, out and the logsumexp (never the weights).
+// (CPU key lengths are checked in place; device ones by a kernel, reported at
+// the next device read, kernels/length_mask/length_check.h, while the kernels
+// clamp them to [0, Tk] so a bad entry never reads out of bounds), backend
+// dispatch, and one autograd node that saves q, k, v, out and the logsumexp
+// (never the weights).
 #include "kernels/attention/attention.h"
 
 #include "core/autograd.h"
 #include "kernels/backend.h"
+#include "kernels/length_mask/length_check.h"
 
 namespace xlm {
 
@@ -34,12 +37,11 @@ void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
   check_shape(key_lengths, {q.size(0)}, op, "key_lengths");
   check_same_device(q, key_lengths, op);
   const int64_t tk = k.size(1);
-  const std::vector<double> lengths = key_lengths.to_doubles();
-  for (size_t b = 0; b < lengths.size(); ++b) {
-    XLM_CHECK(lengths[b] >= 0 && lengths[b] <= static_cast<double>(tk), IndexError,
-              "{}: key_lengths[{}] = {} is outside [0, {}] (Tk of k {})", op, b, static_cast<int64_t>(lengths[b]),
-              tk, k.describe());
-  }
+  const auto raise = [op, tk, described = k.describe()](int64_t b, int64_t v, const std::string& suffix) {
+    throw IndexError(
+        fmt::format("{}: key_lengths[{}] = {} is outside [0, {}] (Tk of k {}){}", op, b, v, tk, described, suffix));
+  };
+  check_lengths_in_range(key_lengths, 0, tk, raise);
 }
 
 DType logsumexp_dtype(const Tensor& q) { return q.dtype() == DType::f64 ? DType::f64 : DType::f32; }

@@ -30,8 +30,10 @@ struct AttentionArgs {
 
 __device__ __forceinline__ long long key_length(const AttentionArgs& a, long long b) {
   if (a.lengths == nullptr) return a.tk;
-  return a.lengths_i64 ? static_cast<const long long*>(a.lengths)[b]
-                       : static_cast<long long>(static_cast<const int*>(a.lengths)[b]);
+  const long long length = a.lengths_i64 ? static_cast<const long long*>(a.lengths)[b]
+                                         : static_cast<long long>(static_cast<const int*>(a.lengths)[b]);
+  // Clamped: a bad length is reported by the front's device check, never read past.
+  return length < 0 ? 0LL : (length > a.tk ? a.tk : length);
 }
 
 // Keys j < visible_keys(...) are seen by query i of a batch entry with `length` keys.

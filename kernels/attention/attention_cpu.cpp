@@ -24,6 +24,7 @@
 // bits as the baseline build).
 #include "core/cpu_parallel.h"
 #include "core/dispatch.h"
+#include "core/host_reads.h"
 #include "core/philox.h"
 #include "core/philox_batch.h"
 #include "core/vec_math.h"
@@ -59,9 +60,7 @@ Dims dims_of(const Tensor& q, const Tensor& k) { return {q.size(0), q.size(1), k
 // Visible keys per batch entry from the padding mask alone (Tk when there is none).
 std::vector<int64_t> key_limits(const Tensor& key_lengths, const Dims& m) {
   if (!key_lengths.defined()) return std::vector<int64_t>(static_cast<size_t>(m.batch), m.tk);
-  std::vector<int64_t> out;
-  for (double v : key_lengths.to_doubles()) out.push_back(static_cast<int64_t>(v));
-  return out;
+  return host_int64_values(key_lengths);  // host memory: no transfer counted (core/host_reads.h)
 }
 
 // Keys j < visible(...) are seen by query i: both masks keep a prefix of the keys,

@@ -4,7 +4,8 @@
 // attention_mma_backward.cuh backward); f32 and other head sizes run the
 // fp32-FMA kernels of attention_generic.cuh (which say why dQ is a separate
 // pass rather than atomics). Head sizes above 256 are a ShapeError. Key lengths stay in their
-// own dtype on the device; the front has checked their range on the host.
+// own dtype on the device; the front checks their range with a device kernel
+// (reported at the next device read) and key_length() clamps them meanwhile.
 #include "core/cuda_check.h"
 #include "core/cuda_context.h"
 #include "core/cuda_dispatch.cuh"

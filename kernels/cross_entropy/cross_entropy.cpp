@@ -1,10 +1,13 @@
 // Cross-entropy front: argument checks, backend dispatch, autograd record.
 // The targets are scanned on the host: that both validates them (a bad target
 // fails with its row instead of reading out of bounds on the device) and
-// yields the mean's denominator, so no kernel has to count.
+// yields the mean's denominator, so no kernel has to count. Callers that
+// still hold the host batch pass it, and the scan reads that instead of
+// copying device targets back (docs/performance.md).
 #include "kernels/cross_entropy/cross_entropy.h"
 
 #include "core/autograd.h"
+#include "core/host_reads.h"
 #include "kernels/backend.h"
 
 namespace xlm {
@@ -23,11 +26,11 @@ void check_logits_targets(const Tensor& logits, const Tensor& targets, const cha
 }
 
 // Number of rows not ignored; throws IndexError on the first target out of range.
-int64_t count_kept_rows(const Tensor& targets, int64_t ignore_index, int64_t vocab) {
-  const std::vector<double> t = targets.to_doubles();  // exact: |target| < 2^53
+// `t` holds the targets' values (a host copy, or the host batch itself).
+int64_t count_kept_rows(const std::vector<int64_t>& t, int64_t ignore_index, int64_t vocab) {
   int64_t count = 0;
   for (size_t n = 0; n < t.size(); ++n) {
-    const int64_t target = static_cast<int64_t>(t[n]);
+    const int64_t target = t[n];
     if (target == ignore_index) continue;
     XLM_CHECK(target >= 0 && target < vocab, IndexError,
               "cross_entropy: targets[{}] = {} is outside [0, {}) (V) and is not ignore_index {}", n, target, vocab,
@@ -37,13 +40,39 @@ int64_t count_kept_rows(const Tensor& targets, int64_t ignore_index, int64_t voc
   return count;
 }
 
+// The scan's values: a counted copy (a transfer on a device, core/host_reads.h).
+std::vector<int64_t> read_targets(const Tensor& targets) {
+  std::vector<int64_t> out;
+  for (double v : targets.to_doubles()) out.push_back(static_cast<int64_t>(v));  // exact: |target| < 2^53
+  return out;
+}
+
+Tensor cross_entropy_with_count(const Tensor& logits, const Tensor& targets, int64_t ignore_index, int64_t count);
+
 }  // namespace
 
 DType cross_entropy_loss_dtype(DType logits_dtype) { return logits_dtype == DType::f64 ? DType::f64 : DType::f32; }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index) {
   check_logits_targets(logits, targets, "cross_entropy");
-  const int64_t count = count_kept_rows(targets, ignore_index, logits.size(1));
+  return cross_entropy_with_count(logits, targets, ignore_index,
+                                  count_kept_rows(read_targets(targets), ignore_index, logits.size(1)));
+}
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const Tensor& host_targets, int64_t ignore_index) {
+  check_logits_targets(logits, targets, "cross_entropy");
+  check_defined(host_targets, "cross_entropy", "host_targets");
+  XLM_CHECK(host_targets.device().is_cpu() && host_targets.dtype() == targets.dtype() &&
+                host_targets.shape() == targets.shape(),
+            ShapeError, "cross_entropy: host_targets {} must be the targets {} on the CPU", host_targets.describe(),
+            targets.describe());
+  return cross_entropy_with_count(logits, targets, ignore_index,
+                                  count_kept_rows(host_int64_values(host_targets), ignore_index, logits.size(1)));
+}
+
+namespace {
+
+Tensor cross_entropy_with_count(const Tensor& logits, const Tensor& targets, int64_t ignore_index, int64_t count) {
   const DType loss_dtype = cross_entropy_loss_dtype(logits.dtype());
   Tensor loss = Tensor::empty({}, loss_dtype, logits.device());
   Tensor lse = Tensor::empty({logits.size(0)}, loss_dtype, logits.device());  // (N,)
@@ -54,6 +83,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
                    });
   return loss;
 }
+
+}  // namespace
 
 Tensor cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& lse,
                               const Tensor& grad_loss, int64_t ignore_index, int64_t count) {

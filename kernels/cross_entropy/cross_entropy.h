@@ -22,6 +22,12 @@
 namespace xlm {
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index = -100);
+// The same where the caller still holds the targets on the host (a host batch
+// uploaded for the loss): `host_targets` (N,) on the CPU, equal to `targets`,
+// is scanned instead, so device targets are never copied back (the training
+// step's loss makes no device read).
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const Tensor& host_targets,
+                     int64_t ignore_index = -100);
 
 // lse: (N,) in cross_entropy_loss_dtype(logits); grad_loss: 0-dim, same dtype;
 // count: the number of rows whose target is not ignore_index (the mean's denominator).

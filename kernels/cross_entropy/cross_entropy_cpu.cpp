@@ -12,6 +12,7 @@
 // backward reads it back from there, exactly as the CUDA twin does.
 #include "core/cpu_parallel.h"
 #include "core/dispatch.h"
+#include "core/host_reads.h"
 #include "core/vec_math.h"
 #include "kernels/cross_entropy/cross_entropy.h"
 
@@ -28,9 +29,7 @@ template <typename T>
 using LossType = std::conditional_t<std::is_same_v<T, double>, double, float>;
 
 std::vector<int64_t> host_targets(const Tensor& targets) {
-  std::vector<int64_t> out;
-  for (double v : targets.to_doubles()) out.push_back(static_cast<int64_t>(v));
-  return out;
+  return host_int64_values(targets);  // host memory: no transfer counted (core/host_reads.h)
 }
 
 // e^x as the rows compute it: vectorisable for f32, std::exp for f64.

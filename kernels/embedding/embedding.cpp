@@ -1,4 +1,5 @@
-// Embedding front: argument checks (including the host-side id range check),
+// Embedding front: argument checks (the id range check: on the host for CPU
+// ids, in the CUDA twin for device ids, kernels/index_check.h),
 // backend dispatch, and the autograd record (gradient for the weight only).
 #include "kernels/embedding/embedding.h"
 

@@ -4,7 +4,9 @@
 //   embedding_backward(gy, ids, V): gy [S..., C] -> grad_weight [V, C], the
 //                            scatter-add of gy's rows into zeros (repeated ids
 //                            accumulate). ids get no gradient.
-// An id outside [0, V) throws IndexError (checked on the host before any launch).
+// An id outside [0, V) throws IndexError (CPU: checked before the twin runs;
+// CUDA: the kernel writes zeros / skips that row, and the error is raised at
+// the host's next device read or cuda_synchronize, kernels/index_check.h).
 // CPU: f32, f64. CUDA: f32, bf16, f16 (fp32 math; bf16/f16 gradients are
 // accumulated in an fp32 scratch table and rounded once at the end).
 #pragma once

@@ -1,5 +1,6 @@
-// gather_rows front: argument checks (including the host-side index range
-// check), backend dispatch, and the autograd record (gradient for x only).
+// gather_rows front: argument checks (the index range check: on the host for
+// CPU indices, in the CUDA twin for device indices, kernels/index_check.h),
+// backend dispatch, and the autograd record (gradient for x only).
 #include "kernels/gather_rows/gather_rows.h"
 
 #include "core/autograd.h"

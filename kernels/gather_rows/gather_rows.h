@@ -3,7 +3,9 @@
 //                           out[m, :] = x[index[m], :]
 //   gather_rows_backward(gy, index, N): gy [M, C] -> grad_x [N, C], the
 //                           scatter-add of gy's rows (repeated indices accumulate).
-// An index outside [0, N) throws IndexError (checked on the host before any launch).
+// An index outside [0, N) throws IndexError (CPU: checked before the twin runs;
+// CUDA: the kernel writes zeros / skips that row, and the error is raised at
+// the host's next device read or cuda_synchronize, kernels/index_check.h).
 // CPU: f32, f64. CUDA: f32, bf16, f16 (fp32 math; bf16/f16 gradients are
 // accumulated in an fp32 scratch buffer and rounded once at the end).
 #pragma once

@@ -404,12 +404,7 @@ void Trainer::backward_and_update(Tensor loss, const std::string& name, double l
       const Zero1StepResult result = zero.step(config_.clip_grad_norm, [&](const nn::NamedTensors& shard) {
         return precision_->check_gradients(shard, zero.n_updates());
       });
-      if (result.stepped) {
-        double sum = 0;
-        for (double norm : result.norms) sum += norm * norm;
-        last_grad_norm_ = std::sqrt(sum);
-        pending_grad_norms_.clear();
-      }
+      if (result.stepped) pending_grad_norms_ = result.norms;  // read when logged, as below
       zero.zero_grad();
     } else {
       dp_->average_gradients();

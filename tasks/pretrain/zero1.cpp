@@ -3,7 +3,8 @@
 // GPU, and the master <-> model dtype changes go through kernels/cast's
 // backend twins, the rounding MasterWeights uses, so that the two paths round
 // alike. The collectives use NCCL's in-place forms (the shard is a slice of
-// the flat buffer).
+// the flat buffer). The gradient norms and clip factors stay on the device
+// (zero1_clip.h): an update makes no device-to-host read.
 #include "tasks/pretrain/zero1.h"
 
 #include "core/autograd.h"
@@ -11,7 +12,9 @@
 #include "core/storage.h"
 #include "kernels/backend.h"
 #include "kernels/cast/cast.h"
+#include "kernels/scale_by/scale_by.h"
 #include "nn/grad_clip.h"
+#include "tasks/pretrain/zero1_clip.h"
 #include "xlm/config.h"
 
 #include <fmt/format.h>
@@ -24,26 +27,6 @@ namespace xlm::tasks {
 namespace {
 
 constexpr const char* kMoments[] = {"exp_avg.", "exp_avg_sq."};
-
-double sum_squares(const Device& device, const std::vector<Tensor>& grads) {
-  if (grads.empty()) return 0;
-  if (!device.is_cuda()) return nn::grad_sum_squares_cpu(grads);
-#if XLM_WITH_CUDA
-  return nn::grad_sum_squares_cuda(grads);
-#else
-  throw DeviceError("zero1: CUDA tensors in a build without CUDA");
-#endif
-}
-
-void scale_grads(const Device& device, const std::vector<Tensor>& grads, double coef) {
-  if (grads.empty()) return;
-  if (!device.is_cuda()) return nn::scale_grads_cpu(grads, coef);
-#if XLM_WITH_CUDA
-  nn::scale_grads_cuda(grads, coef);
-#else
-  throw DeviceError("zero1: CUDA tensors in a build without CUDA");
-#endif
-}
 
 // dst <- cast(src), both preallocated with one shape and device.
 void cast_into(const Tensor& src, Tensor dst) {
@@ -157,19 +140,25 @@ Zero1StepResult Zero1Optimizer::step(double max_norm, const Guard& guard) {
     const Tensor g = parts_[k].second.grad();
     if (g.defined()) group_grads[static_cast<size_t>(clip_group_[part_of_[k].param])].push_back(g);
   }
-  std::vector<double> sums;
-  for (const auto& group : group_grads) sums.push_back(sum_squares(shard_master_.device(), group));
-  Tensor total = Tensor::from_vector(sums, {n_groups_}).to(comm_.device());  // (n_groups) f64
+  // Kept on the device (tasks/pretrain/zero1_clip.h): nothing is read back here.
+  const Device device = comm_.device();
+  Tensor total = Tensor::empty({n_groups_}, DType::f64, device);  // (n_groups) sums of squares
+  zero1_group_sum_squares(group_grads, total);
   {
     CommWatchdog::Scope scope(watchdog_, "zero1 gradient norm");
     comm_.all_reduce(total, ReduceOp::sum);
   }
-  result.norms = total.to_vector<double>();
-  for (size_t g = 0; g < result.norms.size(); ++g) {
-    result.norms[g] = std::sqrt(result.norms[g]);
-    if (!(max_norm > 0) || !std::isfinite(result.norms[g])) continue;
-    const double coef = max_norm / (result.norms[g] + 1e-6);
-    if (coef < 1) scale_grads(shard_master_.device(), group_grads[g], coef);
+  Tensor norms = Tensor::empty({n_groups_}, DType::f64, device);    // (n_groups)
+  Tensor factors = Tensor::empty({n_groups_}, DType::f64, device);  // (n_groups)
+  zero1_norms_and_factors(total, max_norm, norms, factors);
+  for (int64_t g = 0; g < n_groups_; ++g) {
+    result.norms.push_back(norms.slice(g, g + 1));
+    if (!(max_norm > 0)) continue;
+    const Tensor factor = factors.slice(g, g + 1);
+    for (const Tensor& grad : group_grads[static_cast<size_t>(g)]) {
+      Tensor out = grad;  // in place: the twins allow y to alias x
+      XLM_CALL_BACKEND(grad.device(), scale_by_forward, grad, factor, out);
+    }
   }
 
   optimizer_->step();
@@ -191,7 +180,11 @@ Zero1StepResult Zero1Optimizer::step(double max_norm, const Guard& guard) {
   return result;
 }
 
-std::vector<double> Zero1Optimizer::step(double max_norm) { return step(max_norm, Guard{}).norms; }
+std::vector<double> Zero1Optimizer::step(double max_norm) {
+  std::vector<double> norms;
+  for (const Tensor& norm : step(max_norm, Guard{}).norms) norms.push_back(norm.item());
+  return norms;
+}
 
 void Zero1Optimizer::zero_grad() {
   for (auto& [name, p] : params_) p.zero_grad();

@@ -46,7 +46,9 @@ namespace xlm::tasks {
 
 struct Zero1StepResult {
   bool stepped = false;       // false: the guard refused (non-finite gradients on some rank)
-  std::vector<double> norms;  // each clip group's global gradient norm before clipping (when stepped)
+  // Each clip group's global gradient norm before clipping (when stepped), a
+  // one-element f64 tensor on the device: reading it (item()) waits for the device.
+  std::vector<Tensor> norms;
 };
 
 class Zero1Optimizer {
@@ -68,7 +70,7 @@ class Zero1Optimizer {
   // each group to max_norm (when > 0), updates this rank's slice, gathers
   // every slice into the parameters. A refused step changes nothing.
   Zero1StepResult step(double max_norm, const Guard& guard);
-  // The same without a guard; returns each group's global norm before clipping.
+  // The same without a guard; returns each group's global norm before clipping (read back).
   std::vector<double> step(double max_norm);
   void zero_grad();  // drops the parameters' gradients
   double lr() const { return optimizer_->lr(); }

@@ -20,6 +20,7 @@
 // a checkpoint save that fails on rank 0 stops every rank at once.
 #include "core/communicator.h"
 #include "core/error.h"
+#include "core/host_reads.h"
 #include "pretrain_fixture.h"
 #include "tasks/pretrain/comm_watchdog.h"
 #include "tasks/pretrain/trainer.h"
@@ -358,6 +359,32 @@ void check_zero1_mixed_resume(const std::shared_ptr<Communicator>& comm, const s
 // Parameters without a gradient in an update (the decoder during the MLM
 // step of an encoder-decoder run, updated after every step) are skipped by
 // both paths alike: same parameters, same per-parameter step counts.
+// A ZeRO-1 MLM step without a log line makes no blocking device-to-host
+// transfer (docs/performance.md): two runs 3 updates apart, each step's loss
+// read once at the epoch end. The count is per rank (core/host_reads.h).
+void check_zero1_transfers(const std::shared_ptr<Communicator>& comm, const std::string& dump) {
+  const int w = comm->world_size();
+  const auto transfers = [&](int64_t updates) {
+    auto c = tiny_clm(dump, fmt::format("zero1-transfers-{}", updates), 2, updates, w);
+    c.clm_steps = "";
+    c.mlm_steps = "en";
+    c.zero1 = true;
+    c.check_weights_every = 0;  // the weight hash reads its hashes back on purpose
+    tasks::Trainer t(c, comm);
+    const int64_t before = host_transfer_count();
+    t.run();
+    return host_transfer_count() - before;
+  };
+  const int64_t short_run = transfers(2);
+  const int64_t long_run = transfers(5);
+  const int64_t per_step = (long_run - short_run) / 3 - 1;
+  expect(per_step == 0, fmt::format("rank {}: a ZeRO-1 step made {} blocking transfers ({} and {} in the runs)",
+                                    comm->rank(), per_step, short_run, long_run));
+  if (comm->rank() == 0)
+    fmt::print("dp_check: ZeRO-1 on {} ranks: {} blocking transfers per step ({} and {} in runs 3 steps apart)\n", w,
+               per_step, short_run, long_run);
+}
+
 void check_zero1_no_gradient(const std::shared_ptr<Communicator>& comm, const std::string& dump) {
   const int w = comm->world_size();
   auto plain_config = tiny_clm(dump, "nograd-plain", 2, 4, w);
@@ -545,6 +572,7 @@ int main(int argc, char** argv) {
     check_zero1_mixed(comm, dump);
     check_zero1_mixed_resume(comm, dump);
     check_zero1_no_gradient(comm, dump);
+    check_zero1_transfers(comm, dump);
     check_sharded_evaluation(comm, dump);
     check_rank0_save_failure(comm, dump);
     if (comm->world_size() > 1) check_training_divergence(comm, dump);

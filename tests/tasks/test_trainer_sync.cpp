@@ -4,7 +4,8 @@
 // read every step (a log line every 3 iterations averages exactly the
 // per-iteration ones), and a step that writes no log line makes no
 // device-to-host scalar read in fp32 or in the f32_f64 test mode without loss
-// scaling, and exactly one (the finite flag) with dynamic loss scaling.
+// scaling, and exactly one (the finite flag) with dynamic loss scaling; nor
+// any blocking transfer at all (lengths, indices and norms stay on the device).
 #include "core/host_reads.h"
 #include "pretrain_fixture.h"
 #include "run_helpers.h"
@@ -48,8 +49,13 @@ std::vector<std::vector<double>> parameter_values(xlm::tasks::Trainer& trainer) 
   return out;
 }
 
-// Host reads of a whole run with `epoch_size` sentences (one epoch, no log line inside it).
-int64_t run_reads(xlm::tasks::TrainConfig c, int64_t epoch_size) {
+struct Counts {
+  int64_t reads = 0;      // scalar reads (item, flags)
+  int64_t transfers = 0;  // every blocking device-to-host transfer
+};
+
+// Host reads and transfers of a whole run with `epoch_size` sentences (one epoch, no log line inside it).
+Counts run_counts(xlm::tasks::TrainConfig c, int64_t epoch_size) {
   c.mlm_steps = "en";
   c.clm_steps = "";
   c.epoch_size = epoch_size;
@@ -57,10 +63,13 @@ int64_t run_reads(xlm::tasks::TrainConfig c, int64_t epoch_size) {
   c.log_every = 1000;
   c.exp_id = "run-" + std::to_string(epoch_size);  // a fresh run, not a resume of the other
   xlm::tasks::Trainer trainer(c);
-  const int64_t before = xlm::host_read_count();
+  const int64_t reads = xlm::host_read_count();
+  const int64_t transfers = xlm::host_transfer_count();
   trainer.run();
-  return xlm::host_read_count() - before;
+  return {xlm::host_read_count() - reads, xlm::host_transfer_count() - transfers};
 }
+
+int64_t run_reads(const xlm::tasks::TrainConfig& c, int64_t epoch_size) { return run_counts(c, epoch_size).reads; }
 
 }  // namespace
 
@@ -132,4 +141,25 @@ TEST_CASE("xlm train: a step without a log line reads nothing back, fp16 scaling
   auto scaled = sync_config("sync-reads-f32_f64-dynamic");
   scaled.precision_test = "f32_f64";
   CHECK(per_step(scaled) == 1);
+}
+
+TEST_CASE("xlm train: a step without a log line makes no blocking device-to-host transfer",
+          "[tasks][train][precision]") {
+  // As above, for every transfer (bulk copies of lengths and indices, norms)
+  // rather than scalar reads only: two runs 3 steps apart, minus the loss each
+  // step has read (one transfer each) at the epoch end.
+  const auto per_step = [](xlm::tasks::TrainConfig c) {
+    const Counts short_run = run_counts(c, 4 * 2);
+    const Counts long_run = run_counts(c, 4 * 5);
+    return (long_run.transfers - short_run.transfers) / 3 - 1;
+  };
+  auto fp32 = sync_config("sync-transfers-fp32");
+  CHECK(per_step(fp32) == 0);
+  auto unscaled = sync_config("sync-transfers-f32_f64-off");
+  unscaled.precision_test = "f32_f64";
+  unscaled.loss_scale = "off";
+  CHECK(per_step(unscaled) == 0);
+  auto scaled = sync_config("sync-transfers-f32_f64-dynamic");
+  scaled.precision_test = "f32_f64";
+  CHECK(per_step(scaled) == 1);  // the finite flag, as a GPU copies it back
 }
