@@ -10,6 +10,7 @@
 #include "core/cuda_context.h"
 #include "core/cuda_dispatch.cuh"
 #include "kernels/block_reduce.cuh"
+#include "nn/sum_squares.cuh"
 #include "nn/grad_clip.h"
 
 #include <algorithm>
@@ -21,18 +22,6 @@ namespace {
 constexpr unsigned kMaxBlocksPerTensor = 1024;
 
 unsigned sum_blocks(long long n) { return std::min(blocks_for(n), kMaxBlocksPerTensor); }
-
-template <typename T>
-__global__ void sum_squares_kernel(const T* x, long long n, float* partials) {
-  __shared__ float scratch[32];
-  float acc = 0.0f;
-  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
-    const float v = load_float(x[i]);
-    acc += v * v;
-  }
-  const float total = block_sum(acc, scratch);
-  if (threadIdx.x == 0) partials[blockIdx.x] = total;
-}
 
 template <typename T>
 __global__ void scale_kernel(T* x, long long n, float coef) {

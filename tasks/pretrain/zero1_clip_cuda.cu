@@ -6,6 +6,7 @@
 #include "core/cuda_context.h"
 #include "core/cuda_dispatch.cuh"
 #include "kernels/block_reduce.cuh"
+#include "nn/sum_squares.cuh"
 #include "tasks/pretrain/zero1_clip.h"
 
 #include <algorithm>
@@ -16,18 +17,6 @@ namespace {
 
 constexpr unsigned kMaxBlocksPerTensor = 1024;
 constexpr unsigned kFinalThreads = 256;
-
-template <typename T>
-__global__ void square_partials_kernel(const T* x, long long n, float* partials) {
-  __shared__ float scratch[32];
-  float acc = 0.0f;
-  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
-    const float v = load_float(x[i]);
-    acc += v * v;
-  }
-  const float total = block_sum(acc, scratch);
-  if (threadIdx.x == 0) partials[blockIdx.x] = total;
-}
 
 // One block: partials (n,) -> *out = their sum in double.
 __global__ void add_partials_kernel(const float* partials, long long n, double* out) {
@@ -73,7 +62,7 @@ void zero1_group_sum_squares_cuda(const std::vector<std::vector<Tensor>>& groups
       const unsigned blocks = std::min(blocks_for(n), kMaxBlocksPerTensor);
       XLM_DISPATCH_CUDA_FLOAT(t.dtype(), "zero1 gradient norm", [&](auto tag) {
         using T = decltype(tag);
-        square_partials_kernel<T><<<blocks, kThreads, 0, ctx.stream>>>(static_cast<const T*>(t.data_ptr()), n, p);
+        nn::sum_squares_kernel<T><<<blocks, kThreads, 0, ctx.stream>>>(static_cast<const T*>(t.data_ptr()), n, p);
         XLM_CUDA_CHECK_LAUNCH();
       });
       p += blocks;
