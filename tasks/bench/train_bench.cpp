@@ -1,8 +1,9 @@
 // See train_bench.h. The clock reads after a loss.item() (a device sync) at
 // both ends, so queued GPU work is inside the measured interval; inside the
-// timed loop the only host syncs are the ones the trainer's step has
-// (gradient clipping returns the norm), so the figures are those of
-// `xlm train`. With --overlap every step is timed on its own (started after
+// timed loop the step waits for the device only where the trainer's does
+// (nowhere in fp32 and bf16, on the finite flag in fp16), so the figures are
+// those of `xlm train`. On one GPU, kHostProbes more steps then measure the
+// host's enqueue time alone (host_enqueue.h). With --overlap every step is timed on its own (started after
 // a barrier, ended by the loss's read), the kinds interleaved, and each
 // kind's median is the slowest rank's (a data-parallel step ends when the
 // slowest rank's does).
@@ -10,16 +11,16 @@
 
 #include "core/device_figures.h"
 #include "core/error.h"
-#include "nn/guarded_step.h"
-#include "nn/master_weights.h"
 #include "nn/optimizer.h"
 #include "nn/precision_mode.h"
 #include "nn/transformer.h"
 #include "objectives/lm_loss.h"
 #include "tasks/bench/allreduce_bench.h"
+#include "tasks/bench/host_enqueue.h"
 #include "tasks/bench/random_batches.h"
 #include "tasks/bench/start_dump.h"
 #include "tasks/pretrain/data_parallel.h"
+#include "tasks/pretrain/precision_step.h"
 #include "tasks/pretrain/throughput.h"
 #include "tasks/pretrain/train_config.h"
 #include "text/shuffle.h"
@@ -39,26 +40,31 @@ namespace xlm::tasks {
 namespace {
 
 constexpr int64_t kDistinctBatches = 4;  // per objective; cycled through the steps
+constexpr int kHostProbes = 3;           // extra steps timed on the host alone (one rank, GPU)
 
-// One training step as the trainer takes it, with nn/'s mixed-precision pieces.
+// One training step as the trainer takes it: the trainer's PrecisionStep
+// (master weights written by the update pass, loss scaling, clipping on the
+// device) around forward and backward.
 class BenchStep {
  public:
   // dp: the ranks' gradient averaging (--overlap), or nullptr.
   BenchStep(const TrainBenchConfig& config, Device device, const nn::PrecisionMode& mode, DataParallel* dp)
-      : device_(device), clip_(config.clip_grad_norm), scaler_(scale_options(mode)), dp_(dp) {
+      : device_(device), clip_(config.clip_grad_norm), dp_(dp) {
     model_ = std::make_unique<nn::TransformerModel>(config.model_config(), config.seed, device, mode.compute_dtype);
     model_->dropout_stream() = nn::PhiloxStream(text::derive_seed(config.seed, 1), 0);
     model_->set_training(true);
-    nn::NamedTensors trained = model_->parameters();
+    const nn::NamedTensors trained = model_->parameters();
     if (dp_) dp_->broadcast(trained);  // identical replicas, as xlm train starts them
-    if (mode.master_weights) {
-      master_.emplace(trained, mode.master_dtype);
-      trained = master_->master();
-    }
+    PrecisionStep::Agreement agree;
+    if (dp_) agree = [dp](bool finite) { return dp->all_ranks_finite(finite); };
+    nn::LossScaleOptions scaling;
+    scaling.mode = mode.loss_scale;
+    precision_ = std::make_unique<PrecisionStep>(mode, scaling, std::vector<nn::NamedTensors>{trained}, agree);
     const nn::OptimizerSpec spec = nn::parse_optimizer_spec(config.optimizer);
-    optimizer_ = std::make_unique<nn::Optimizer>(spec, trained);
+    optimizer_ = std::make_unique<nn::Optimizer>(spec, precision_->optimizer_params());
+    precision_->fuse_model_copy(*optimizer_);
     // The model's gradients are reduced (in its dtype), as the trainer's buckets do.
-    if (dp_) dp_->attach(model_->parameters(), spec, std::vector<int>(model_->parameters().size(), 0));
+    if (dp_) dp_->attach(trained, spec, std::vector<int>(trained.size(), 0));
   }
 
   const nn::TransformerModel& model() const { return *model_; }
@@ -71,35 +77,19 @@ class BenchStep {
     Tensor loss = objectives::lm_loss(*model_, batch);
     {
       const auto hook = average ? dp_->backward_hook(true) : nullptr;  // buckets start during backward
-      scaler_.scale_loss(loss).backward();
+      precision_->scale_loss(loss).backward();
     }
     if (average) dp_->average_gradients();
-    if (master_) master_->copy_grads_to_master();
-    nn::guarded_step(*optimizer_, scaler_, clip_);
-    if (master_) {
-      master_->copy_master_to_model();
-      for (auto& [name, p] : master_->model()) {
-        Tensor param = p;
-        param.zero_grad();
-      }
-    }
-    optimizer_->zero_grad();
+    precision_->step(*optimizer_, clip_);  // drops every gradient, stepped or not
     if (average) dp_->after_update(model_->parameters(), ++updates_);
     return loss;
   }
 
  private:
-  static nn::LossScaleOptions scale_options(const nn::PrecisionMode& mode) {
-    nn::LossScaleOptions o;
-    o.mode = mode.loss_scale;
-    return o;
-  }
-
   Device device_;
   double clip_;
-  nn::LossScaler scaler_;
   std::unique_ptr<nn::TransformerModel> model_;
-  std::optional<nn::MasterWeights> master_;
+  std::unique_ptr<PrecisionStep> precision_;
   std::unique_ptr<nn::Optimizer> optimizer_;
   DataParallel* dp_;
   int64_t updates_ = 0;
@@ -184,6 +174,10 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* l
     r.last_loss = finite_loss(loss, config.warmup + config.steps - 1);  // waits for the device
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     r.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+    if (device.is_cuda()) {  // on the CPU a step's host time is the step
+      r.host_probed = true;
+      r.ms_per_step_host = host_enqueue_ms([&] { step.run(next_batch(), true); }, device, kHostProbes);
+    }
   } else {
     // Interleaved, so that the three share the machine's conditions (a shared
     // machine's load drifts between phases): per iteration a compute-only
@@ -257,8 +251,12 @@ double overlap_fraction(double t_dp, double t_compute, double t_allreduce) {
 }
 
 std::string format_train_bench(const TrainBenchResult& r) {
-  return fmt::format("tokens/s: {:.0f}\nms/step: {:.2f}\nmfu: {:.2f}%\npeak memory: {:.0f} MiB\n", r.tokens_per_s,
-                     r.ms_per_step, 100.0 * r.mfu, r.peak_memory_mib);
+  std::string text = fmt::format("tokens/s: {:.0f}\nms/step: {:.2f}\nmfu: {:.2f}%\npeak memory: {:.0f} MiB\n",
+                                 r.tokens_per_s, r.ms_per_step, 100.0 * r.mfu, r.peak_memory_mib);
+  if (r.host_probed)
+    text += r.ms_per_step_host ? fmt::format("host ms/step: {:.2f}\n", *r.ms_per_step_host)
+                               : std::string("host ms/step: n/a (a step waits for the device)\n");
+  return text;
 }
 
 }  // namespace xlm::tasks
@@ -298,6 +296,8 @@ nlohmann::json train_bench_json(const TrainBenchConfig& c, const TrainBenchResul
                       {"mfu", r.mfu},
                       {"peak_memory_mib", r.peak_memory_mib},
                       {"last_loss", r.last_loss}};
+  if (r.host_probed)
+    j["ms_per_step_host"] = r.ms_per_step_host ? nlohmann::json(*r.ms_per_step_host) : nlohmann::json(nullptr);
   if (r.world_size > 1)
     j["data_parallel"] = {{"world_size", r.world_size},
                           {"backend", r.backend},

@@ -2,8 +2,9 @@
 // clipping, optimizer update) of the model `xlm train` would build, on
 // random batches prepared before the clock starts, and reports the figures
 // the performance issue asks for. A step is what the Trainer runs for one
-// LM batch (tasks/pretrain/trainer.cpp), plus the master-weight and
-// loss-scale plumbing of nn/ when --precision is bf16 or fp16. The batches
+// LM batch (tasks/pretrain/trainer.cpp), through the trainer's own
+// PrecisionStep (master weights and loss scaling when --precision is bf16
+// or fp16, clipping on the device). The batches
 // are generated up front (a few distinct ones, cycled) so that the figures
 // are the engine's, not the random generator's; each step still copies its
 // batch to the device, as the trainer does.
@@ -23,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -45,6 +47,11 @@ struct TrainBenchResult {
   double mfu = 0;              // fraction of peak_flops (0 when the peak is unknown)
   double peak_memory_mib = 0;  // CPU: the process's high-water resident set; CUDA: our pool's high-water mark
   double last_loss = 0;        // the last timed step's loss (a sanity check: finite, about ln(n_words))
+  // One rank on a GPU only: host_enqueue_ms (tasks/bench/host_enqueue.h) of
+  // kHostProbes extra steps after the timed ones; empty when a step waited
+  // for the device (fp16's finite flag) or when not probed (host_probed).
+  bool host_probed = false;
+  std::optional<double> ms_per_step_host;
   // --overlap only (the fields above are then the data-parallel steps', the largest over the ranks):
   int world_size = 1;
   std::string backend;             // the communicator's: "mpi", "nccl"
@@ -69,6 +76,8 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* l
 //   ms/step: X       (two decimals)
 //   mfu: P%          (two decimals)
 //   peak memory: M MiB (integer)
+// and, when host_probed, a fifth:
+//   host ms/step: X  (two decimals; "n/a (a step waits for the device)" without a figure)
 std::string format_train_bench(const TrainBenchResult& result);
 // The --overlap lines (empty without --overlap):
 //   data-parallel: N ranks (backend), B bytes of gradients in K bucket(s) ..., S started during backward

@@ -153,4 +153,14 @@ void DataParallel::barrier() {
   comm_->barrier();
 }
 
+bool DataParallel::all_ranks_finite(bool finite) {
+  if (world_size() == 1) return finite;
+  Tensor flag = Tensor::full({1}, finite ? 0.0 : 1.0, DType::f32, comm_->device());  // 1: this rank overflowed
+  {
+    CommWatchdog::Scope scope(*watchdog_, "overflow agreement");
+    comm_->all_reduce(flag, ReduceOp::max);
+  }
+  return flag.item() == 0.0;
+}
+
 }  // namespace xlm::tasks

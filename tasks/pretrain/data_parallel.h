@@ -103,6 +103,9 @@ class DataParallel {
   // (instead of waiting in the next collective until --comm_timeout).
   void run_on_rank0(const std::string& what, const std::function<void()>& work);
   void barrier();
+  // Collective: whether every rank's `finite` is true (the all-ranks agreement
+  // of tasks::PrecisionStep, so that all ranks skip an fp16 step together).
+  bool all_ranks_finite(bool finite);
 
   const GradReducer* reducer() const { return reducer_.get(); }
 

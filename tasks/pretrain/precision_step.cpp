@@ -68,6 +68,12 @@ const nn::NamedTensors& PrecisionStep::optimizer_params() const {
 
 void PrecisionStep::set_agreement(Agreement agree_all_ranks) { agree_ = std::move(agree_all_ranks); }
 
+void PrecisionStep::fuse_model_copy(nn::Optimizer& optimizer) {
+  if (!masters_) return;
+  optimizer.set_copy_out(masters_->model());
+  copies_model_ = &optimizer;
+}
+
 void PrecisionStep::inject_inf_at(int64_t attempt) { inject_at_ = attempt; }
 
 Tensor PrecisionStep::scale_loss(const Tensor& loss) const { return scaler_.scale_loss(loss); }
@@ -79,7 +85,7 @@ PrecisionStepResult PrecisionStep::step(nn::Optimizer& optimizer, double clip_no
   if (check_gradients(params, optimizer.n_updates())) {
     for (const auto& group : clip_groups_) result.group_norms.push_back(nn::clip_grad_norm_on_device(group, clip_norm));
     optimizer.step();
-    if (masters_) masters_->copy_master_to_model();
+    if (masters_ && &optimizer != copies_model_) masters_->copy_master_to_model();
     result.stepped = true;
   }
   zero_grads();

@@ -9,6 +9,10 @@
 //   -> scaler.update(agreed) -> [finite: clip each group, optimizer.step(),
 //   masters to model] -> zero every gradient
 //
+// "masters to model" is a cast pass of its own, unless fuse_model_copy() has
+// handed it to the optimizer, whose multi-tensor Adam then writes the
+// rounded weight in the pass that updates the master (the trainer does this).
+//
 // so that a skipped step leaves parameters, moments, step counts and the
 // learning rate untouched (nn/guarded_step.h states the same contract for one
 // rank; this is its multi-rank form). Data parallelism plugs in at two seams:
@@ -73,6 +77,13 @@ class PrecisionStep {
   const nn::PrecisionMode& mode() const { return mode_; }
   const nn::LossScaler& scaler() const { return scaler_; }
   void set_agreement(Agreement agree_all_ranks);
+  // Mixed precision: `optimizer` (built on optimizer_params()) writes the
+  // model's weights as it updates the masters (nn::Optimizer::set_copy_out,
+  // rounded as MasterWeights rounds), and step() with that optimizer skips
+  // its own masters-to-model pass: the weights are read once per step instead
+  // of twice. A parameter without a gradient is skipped by both, so the model
+  // stays cast(masters) either way. No-op without replicated masters.
+  void fuse_model_copy(nn::Optimizer& optimizer);
 
   // loss * S before backward (the loss itself when scaling is off).
   Tensor scale_loss(const Tensor& loss) const;
@@ -116,6 +127,7 @@ class PrecisionStep {
   nn::LossScaler scaler_;
   nn::NamedTensors model_params_;             // all groups, in order
   std::unique_ptr<nn::MasterWeights> masters_;  // when mode_.master_weights
+  const nn::Optimizer* copies_model_ = nullptr;  // the optimizer fuse_model_copy() was given
   std::vector<nn::NamedTensors> clip_groups_;  // optimizer_params() split as the groups
   Agreement agree_;
   std::optional<int64_t> inject_at_;

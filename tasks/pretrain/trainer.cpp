@@ -215,15 +215,12 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<Communicator> comm) 
   dp_->attach(trained_, optimizer_spec, clip_group, master_dtype);
   // All ranks skip an fp16 step together: a logical and of the ranks' finite answers.
   PrecisionStep::Agreement agree;
-  if (dp_->world_size() > 1) {
-    agree = [this](bool finite) {
-      Tensor flag = Tensor::full({1}, finite ? 0.0 : 1.0, DType::f32, dp_->comm().device());
-      dp_->comm().all_reduce(flag, ReduceOp::max);
-      return flag.item() == 0.0;
-    };
-  }
+  if (dp_->world_size() > 1) agree = [this](bool finite) { return dp_->all_ranks_finite(finite); };
   precision_ = std::make_unique<PrecisionStep>(precision.mode, precision.scaling, trained, agree, sharded_masters);
-  if (!dp_->zero1()) optimizer_ = std::make_unique<nn::Optimizer>(optimizer_spec, precision_->optimizer_params());
+  if (!dp_->zero1()) {
+    optimizer_ = std::make_unique<nn::Optimizer>(optimizer_spec, precision_->optimizer_params());
+    precision_->fuse_model_copy(*optimizer_);
+  }
 
   // ---- run folder, then reload or resume
   nlohmann::json resolved = config_.to_json();

@@ -3,7 +3,8 @@
 // injected inf gradient skips the step exactly (model, masters, Adam moments,
 // step counts and lr unchanged), halves the scale, and the scale doubles after
 // growth_interval good steps; a rank that disagrees makes every rank skip;
-// the model stays the masters rounded to f32; and fp32 mode is bit for bit
+// the model stays the masters rounded to f32, also when the optimizer's
+// copy-out writes it (fuse_model_copy); and fp32 mode is bit for bit
 // the plain clip + step the trainer ran before mixed precision.
 #include "core/error.h"
 #include "nn/grad_clip.h"
@@ -150,6 +151,31 @@ TEST_CASE("a rank that saw an overflow makes every rank skip", "[tasks][train][p
   step.scale_loss(xlm::objectives::lm_loss(model, f.batch)).backward();
   CHECK(step.step(opt, 5.0).stepped);
   CHECK(opt.n_updates() == 1);
+}
+
+TEST_CASE("the optimizer's copy-out writes the model as the masters-to-model pass does", "[tasks][train][precision]") {
+  const Fixture f;
+  xlm::nn::TransformerModel fused(f.config, 11), separate(f.config, 11);
+  xlm::nn::LossScaleOptions scaling;
+  scaling.init_scale = 1024;
+  PrecisionStep step_fused(test_mode(), scaling, {fused.parameters()});
+  PrecisionStep step_separate(test_mode(), scaling, {separate.parameters()});
+  xlm::nn::Optimizer opt_fused(xlm::nn::parse_optimizer_spec(kSpec), step_fused.optimizer_params());
+  xlm::nn::Optimizer opt_separate(xlm::nn::parse_optimizer_spec(kSpec), step_separate.optimizer_params());
+  step_fused.fuse_model_copy(opt_fused);
+  step_fused.inject_inf_at(2);  // a skipped step writes nothing either way
+  step_separate.inject_inf_at(2);
+  const auto before = values(fused.parameters());
+  for (int i = 0; i < 4; ++i) {
+    step_fused.scale_loss(xlm::objectives::lm_loss(fused, f.batch)).backward();
+    step_separate.scale_loss(xlm::objectives::lm_loss(separate, f.batch)).backward();
+    const bool stepped = step_fused.step(opt_fused, 5.0).stepped;
+    CHECK(stepped == step_separate.step(opt_separate, 5.0).stepped);
+    CHECK(stepped == (i != 1));
+    REQUIRE(values(fused.parameters()) == values(separate.parameters()));
+    REQUIRE(values(step_fused.optimizer_params()) == values(step_separate.optimizer_params()));
+  }
+  CHECK(values(fused.parameters()) != before);
 }
 
 TEST_CASE("fp32 precision steps bit for bit as clip + step", "[tasks][train][precision]") {

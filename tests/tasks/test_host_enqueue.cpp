@@ -1,0 +1,35 @@
+// host_enqueue_ms (tasks/bench): the median of the probes' times, and no
+// figure at all when a probe waited for the device through a blocking transfer.
+#include "core/error.h"
+#include "core/host_reads.h"
+#include "support.h"
+#include "tasks/bench/host_enqueue.h"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <thread>
+
+using namespace xlm;
+
+TEST_CASE("host_enqueue_ms is the median probe's time", "[bench]") {
+  int calls = 0;
+  // 2 ms, 40 ms, 8 ms: the median is the 8 ms call, whatever the order.
+  const int sleep_ms[] = {2, 40, 8};
+  const auto step = [&] { std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms[calls++])); };
+  const std::optional<double> ms = tasks::host_enqueue_ms(step, Device::cpu(), 3);
+  CHECK(calls == 3);
+  REQUIRE(ms.has_value());
+  CHECK(*ms >= 8.0);
+  CHECK(*ms < 40.0);
+}
+
+TEST_CASE("host_enqueue_ms refuses a step that waits for the device", "[bench]") {
+  int calls = 0;
+  const auto step = [&] {
+    if (++calls == 2) count_host_transfer();  // one probe of three read a device tensor back
+  };
+  CHECK_FALSE(tasks::host_enqueue_ms(step, Device::cpu(), 3).has_value());
+  CHECK(calls == 3);
+  XLM_CHECK_THROWS(tasks::host_enqueue_ms(step, Device::cpu(), 0), Error, "0 probes");
+}
