@@ -9,13 +9,12 @@
 //   -> scaler.update(agreed) -> [finite: clip each group, optimizer.step(),
 //   masters to model] -> zero every gradient
 //
-// "masters to model" is a cast pass of its own, unless fuse_model_copy() has
-// handed it to the optimizer, whose multi-tensor Adam then writes the
-// rounded weight in the pass that updates the master (the trainer does this).
-//
 // so that a skipped step leaves parameters, moments, step counts and the
-// learning rate untouched (nn/guarded_step.h states the same contract for one
-// rank; this is its multi-rank form). Data parallelism plugs in at two seams:
+// learning rate untouched (on one rank, or on every rank together: the
+// contract of issue 6, item 4). "masters to model" is a cast pass of its
+// own, unless fuse_model_copy() has handed it to the optimizer, whose
+// multi-tensor Adam then writes the rounded weight in the pass that updates
+// the master (the trainer does this). Data parallelism plugs in at two seams:
 // the model gradients must be complete (reduced across ranks) before step(),
 // and agree_all_ranks combines the ranks' finite answers (a logical and over
 // all ranks; the identity on one rank) so that all ranks skip together.

@@ -1,9 +1,12 @@
-// guarded_step: an injected inf gradient skips the step exactly (parameters,
+// PrecisionStep's guard on one rank without master weights (f32 parameters,
+// dynamic loss scaling): an inf gradient skips the step exactly (parameters,
 // Adam moments, step counts and the lr schedule keep their bits; the run then
 // matches one that never saw the bad batch), halves the loss scale, and the
-// scale doubles again after growth_interval good steps (issue 6, item 5).
-#include "nn/guarded_step.h"
+// scale doubles again after growth_interval good steps (issue 6, item 5);
+// clipping measures the unscaled gradients.
+#include "nn/optimizer.h"
 #include "support.h"
+#include "tasks/pretrain/precision_step.h"
 
 #include <cmath>
 #include <cstring>
@@ -11,6 +14,7 @@
 
 using namespace xlm;
 using namespace xlm::nn;
+using xlm::tasks::PrecisionStep;
 
 namespace {
 
@@ -57,15 +61,25 @@ void give_grads(const Optimizer& opt, int k, double scale, bool poison = false) 
 
 const char* kSpec = "adam_inverse_sqrt,lr=0.01,warmup_updates=10,warmup_init_lr=0,weight_decay=0.01";
 
+// f32 parameters updated in place (no master copy), dynamic loss scaling.
+PrecisionMode scaled_f32() {
+  PrecisionMode mode;
+  mode.loss_scale = LossScaleMode::dynamic;
+  return mode;
+}
+
 }  // namespace
 
-TEST_CASE("guarded_step: an inf gradient skips the step exactly and the scale recovers", "[nn][mixed_precision]") {
+TEST_CASE("precision step: an inf gradient skips the step exactly and the scale recovers", "[tasks][train][precision]") {
   Tensor a = param({0.5, -0.25, 1.0}), b = param({2.0, -1.0});
-  Optimizer opt(parse_optimizer_spec(kSpec), {{"a", a}, {"b", b}});
   LossScaleOptions so;
+  so.mode = LossScaleMode::dynamic;
   so.init_scale = 1024;
   so.growth_interval = 3;
-  LossScaler scaler(so);
+  PrecisionStep guard(scaled_f32(), so, {{{"a", a}, {"b", b}}});
+  REQUIRE_FALSE(guard.has_master_weights());
+  Optimizer opt(parse_optimizer_spec(kSpec), guard.optimizer_params());
+  const LossScaler& scaler = guard.scaler();
 
   // The reference run: the same good gradients, unscaled, never a bad batch.
   Tensor ra = param({0.5, -0.25, 1.0}), rb = param({2.0, -1.0});
@@ -76,11 +90,10 @@ TEST_CASE("guarded_step: an inf gradient skips the step exactly and the scale re
     give_grads(opt, k, scaler.scale());
     give_grads(ref, k, 1.0);
     ++k;
-    const GuardedStepResult r = guarded_step(opt, scaler);
+    const bool stepped = guard.step(opt, 0).stepped;  // drops the gradients
     ref.step();
-    opt.zero_grad();
     ref.zero_grad();
-    return r.stepped;
+    return stepped;
   };
 
   REQUIRE(good_step());
@@ -89,15 +102,13 @@ TEST_CASE("guarded_step: an inf gradient skips the step exactly and the scale re
   const Snapshot before = snapshot(opt);
 
   give_grads(opt, 99, scaler.scale(), /*poison=*/true);
-  const GuardedStepResult skipped = guarded_step(opt, scaler);
-  CHECK_FALSE(skipped.stepped);
+  CHECK_FALSE(guard.step(opt, 0).stepped);
   CHECK(snapshot(opt) == before);
   CHECK(opt.n_updates() == 1);
   CHECK(scaler.scale() == 512.0);
   CHECK(scaler.overflows() == 1);
   CHECK(scaler.skipped_steps() == 1);
   CHECK(scaler.growth_tracker() == 0);
-  opt.zero_grad();
 
   for (int i = 0; i < 2; ++i) REQUIRE(good_step());
   CHECK(scaler.scale() == 512.0);
@@ -110,16 +121,17 @@ TEST_CASE("guarded_step: an inf gradient skips the step exactly and the scale re
   CHECK(snapshot(opt) == snapshot(ref));
 }
 
-TEST_CASE("guarded_step: clipping sees the unscaled gradients", "[nn][mixed_precision]") {
+TEST_CASE("precision step: clipping sees the unscaled gradients", "[tasks][train][precision]") {
   Tensor w = param({0.0, 0.0});
-  Optimizer opt(parse_optimizer_spec("sgd,lr=1"), {{"w", w}});
   LossScaleOptions so;
+  so.mode = LossScaleMode::dynamic;
   so.init_scale = 256;
-  LossScaler scaler(so);
+  PrecisionStep guard(scaled_f32(), so, {{{"w", w}}});
+  Optimizer opt(parse_optimizer_spec("sgd,lr=1"), guard.optimizer_params());
   w.set_grad(Tensor::from_doubles({3.0 * 256, 4.0 * 256}, {2}, DType::f32));
-  const GuardedStepResult r = guarded_step(opt, scaler, 1.0);
+  const auto r = guard.step(opt, 1.0);
   CHECK(r.stepped);
-  CHECK(r.grad_norm == Approx(5.0).epsilon(1e-7));
+  CHECK(r.grad_norm() == Approx(5.0).epsilon(1e-7));
   const double c = 1.0 / (5.0 + 1e-6);
   XLM_CHECK_CLOSE(w.to_doubles(), (std::vector<double>{-3.0 * c, -4.0 * c}), 0, 1e-6);
 }
