@@ -3,10 +3,10 @@
 // timed loop the step waits for the device only where the trainer's does
 // (nowhere in fp32 and bf16, on the finite flag in fp16), so the figures are
 // those of `xlm train`. On one GPU, kHostProbes more steps then measure the
-// host's enqueue time alone (host_enqueue.h). With --overlap every step is timed on its own (started after
-// a barrier, ended by the loss's read), the kinds interleaved, and each
-// kind's median is the slowest rank's (a data-parallel step ends when the
-// slowest rank's does).
+// host's enqueue time alone (host_enqueue.h). With --overlap every step is
+// timed on its own (started after a barrier, ended by the loss's read), the
+// kinds interleaved, and each kind's median is the slowest rank's (a
+// data-parallel step ends when the slowest rank's does).
 #include "tasks/bench/train_bench.h"
 
 #include "core/device_figures.h"
@@ -258,10 +258,6 @@ std::string format_train_bench(const TrainBenchResult& r) {
                                : std::string("host ms/step: n/a (a step waits for the device)\n");
   return text;
 }
-
-}  // namespace xlm::tasks
-
-namespace xlm::tasks {
 
 std::string format_overlap(const TrainBenchResult& r) {
   if (r.world_size < 2) return "";
