@@ -18,6 +18,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -62,7 +64,11 @@ class NcclCommunicator final : public Communicator {
         comm_(comm),
         stream_(CudaContext::get(device.index).stream),
         scratch_(Tensor::zeros({1}, DType::f32, device)) {
-    XLM_CUDA_CHECK(cudaStreamCreateWithFlags(&comm_stream_, cudaStreamNonBlocking));
+    // High priority, so that a bucket's all-reduce starts while the backward
+    // kernels queued after it still fill the GPU.
+    int least = 0, greatest = 0;
+    XLM_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
+    XLM_CUDA_CHECK(cudaStreamCreateWithPriority(&comm_stream_, cudaStreamNonBlocking, greatest));
     XLM_CUDA_CHECK(cudaEventCreateWithFlags(&inputs_ready_, cudaEventDisableTiming));
     XLM_CUDA_CHECK(cudaEventCreateWithFlags(&reduced_, cudaEventDisableTiming));
   }
@@ -79,10 +85,14 @@ class NcclCommunicator final : public Communicator {
   std::string wait_idle(double timeout_s) override {
     const auto start = std::chrono::steady_clock::now();
     for (;;) {
-      ncclComm_t comm = comm_;
-      if (comm == nullptr) return "the communicator was aborted";
       ncclResult_t async = ncclSuccess;
-      const ncclResult_t polled = ncclCommGetAsyncError(comm, &async);
+      ncclResult_t polled = ncclSuccess;
+      {
+        // abort() (the watchdog's thread) must not free the communicator while it is polled here.
+        std::lock_guard<std::mutex> lock(abort_mutex_);
+        if (comm_ == nullptr) return "the communicator was aborted";
+        polled = ncclCommGetAsyncError(comm_, &async);
+      }
       if (polled != ncclSuccess) return fmt::format("ncclCommGetAsyncError: {}", ncclGetErrorString(polled));
       if (async != ncclSuccess) return fmt::format("NCCL asynchronous error: {}", ncclGetErrorString(async));
       const cudaError_t compute = cudaStreamQuery(stream_);
@@ -98,7 +108,11 @@ class NcclCommunicator final : public Communicator {
   }
 
   void abort() override {
-    ncclComm_t comm = comm_.exchange(nullptr);
+    ncclComm_t comm = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(abort_mutex_);
+      comm = comm_.exchange(nullptr);
+    }
     if (comm != nullptr) ncclCommAbort(comm);
   }
 
@@ -159,6 +173,7 @@ class NcclCommunicator final : public Communicator {
 
  private:
   std::atomic<ncclComm_t> comm_;  // nullptr after abort() (from the watchdog's thread)
+  std::mutex abort_mutex_;         // wait_idle's polling against abort()
   cudaStream_t stream_;           // the device's stream (CudaContext), where our kernels run
   cudaStream_t comm_stream_ = nullptr;  // overlapped all-reduces
   cudaEvent_t inputs_ready_ = nullptr;  // device stream -> comm_stream_
@@ -173,6 +188,12 @@ std::unique_ptr<Communicator> make_nccl_communicator(Device device, const Launch
   const std::string who = fmt::format("rank {} of {} (nccl)", launch.rank, launch.world_size);
   if (!device.is_cuda()) throw DeviceError(who + fmt::format(": NCCL needs a CUDA device, got {}", device.str()));
   CudaContext::get(device.index);  // makes the device current for ncclCommInitRank
+  // NCCL 2.22+ connects peers at their first collective by default, and
+  // allocates its buffers then: after the first step has grown our pool
+  // (which keeps its memory) to its peak, so a model that fits could fail
+  // there. Connect at init instead, while the pool is small; a value the user
+  // set wins.
+  setenv("NCCL_RUNTIME_CONNECT", "0", /*overwrite=*/0);
   ncclUniqueId id{};
   try {
     if (launch.rank == 0) XLM_NCCL_CHECK(ncclGetUniqueId(&id));
@@ -189,7 +210,12 @@ std::unique_ptr<Communicator> make_nccl_communicator(Device device, const Launch
     }
     ncclComm_t comm = nullptr;
     XLM_NCCL_CHECK(ncclCommInitRank(&comm, launch.world_size, id, launch.rank));
-    return std::make_unique<NcclCommunicator>(device, launch, comm);
+    try {
+      return std::make_unique<NcclCommunicator>(device, launch, comm);
+    } catch (...) {
+      ncclCommAbort(comm);  // the peers then fail in their first collective instead of waiting in it
+      throw;
+    }
   } catch (const BackendError& e) {
     throw BackendError(who + ": init: " + e.what());
   }

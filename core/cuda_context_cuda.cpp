@@ -87,9 +87,14 @@ void* cuda_allocate(size_t bytes, int device) {
 }
 
 void cuda_free(void* ptr, int device) {
-  // Called from destructors: never throw; a failure here means the context is already broken.
-  CudaContext& ctx = CudaContext::get(device);
-  (void)cudaFreeAsync(ptr, ctx.stream);
+  // Called from destructors, also while an exception unwinds: never throw. A
+  // failure here means the context is already broken and the first error is
+  // on its way to the user.
+  try {
+    CudaContext& ctx = CudaContext::get(device);
+    (void)cudaFreeAsync(ptr, ctx.stream);
+  } catch (...) {
+  }
 }
 
 void cuda_copy(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {

@@ -2,7 +2,9 @@
 // mean "the device is gone or broken" rather than "this program is wrong";
 // those get the one-line ResourceError a user can act on (restart elsewhere,
 // the run resumes from its newest complete checkpoint). Everything else keeps
-// the BackendError with expression, file and line, for a bug report.
+// the BackendError with expression, file and line, for a bug report:
+// cudaErrorLaunchFailure among them, since NVIDIA names a bad pointer or an
+// out-of-bounds shared-memory access in a kernel as its common causes.
 #include "core/cuda_check.h"
 #include "core/resource_error.h"
 
@@ -16,7 +18,6 @@ bool device_lost(cudaError_t status) {
   switch (status) {
     case cudaErrorDevicesUnavailable:
     case cudaErrorNoDevice:
-    case cudaErrorLaunchFailure:
     case cudaErrorECCUncorrectable:
     case cudaErrorHardwareStackError:
       return true;
@@ -28,6 +29,10 @@ bool device_lost(cudaError_t status) {
 }  // namespace
 
 void throw_cuda_failure(cudaError_t status, const char* expr, const char* file, int line) {
+  // A failed runtime call also sets the thread's last error; cleared here, a
+  // caller that catches this exception does not see it again at the next
+  // kernel's launch check, blamed on that kernel. (Sticky errors stay.)
+  (void)cudaGetLastError();
   if (device_lost(status)) {
     int device = -1;
     const std::string name = cudaGetDevice(&device) == cudaSuccess ? fmt::format("cuda:{}", device) : "the GPU";

@@ -56,7 +56,7 @@ class BenchStep {
     const nn::NamedTensors trained = model_->parameters();
     if (dp_) dp_->broadcast(trained);  // identical replicas, as xlm train starts them
     PrecisionStep::Agreement agree;
-    if (dp_) agree = [dp](bool finite) { return dp->all_ranks_finite(finite); };
+    if (dp_) agree = [dp](const std::function<bool()>& local) { return dp->all_ranks_finite(local); };
     nn::LossScaleOptions scaling;
     scaling.mode = mode.loss_scale;
     precision_ = std::make_unique<PrecisionStep>(mode, scaling, std::vector<nn::NamedTensors>{trained}, agree);

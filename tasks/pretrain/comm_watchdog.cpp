@@ -11,20 +11,8 @@
 
 namespace xlm::tasks {
 
-namespace {
-
-void print_and_exit(const std::string& message) {
-  std::cout.flush();
-  std::fflush(stdout);
-  std::fprintf(stderr, "%s\n", message.c_str());
-  std::fflush(stderr);
-  std::_Exit(1);
-}
-
-}  // namespace
-
 CommWatchdog::CommWatchdog(Communicator& comm, double timeout_s, FailureFn on_failure)
-    : comm_(comm), timeout_s_(timeout_s), on_failure_(on_failure ? std::move(on_failure) : print_and_exit) {
+    : comm_(comm), timeout_s_(timeout_s), on_failure_(std::move(on_failure)) {
   if (timeout_s_ > 0) thread_ = std::thread([this] { watch(); });
 }
 
@@ -81,8 +69,20 @@ void CommWatchdog::watch() {
 
 void CommWatchdog::fail(const std::string& cause) {
   if (failed_.exchange(true)) return;  // one report per process
+  const std::string line = fmt::format("{}: {}; stopping", who(), cause);
+  if (on_failure_) {  // tests
+    comm_.abort();
+    on_failure_(line);
+    return;
+  }
+  // The line goes out before the abort: ncclCommAbort may itself block on a
+  // broken transport, and the user must still learn which rank stopped and why.
+  std::cout.flush();
+  std::fflush(stdout);
+  std::fprintf(stderr, "%s\n", line.c_str());
+  std::fflush(stderr);
   comm_.abort();
-  on_failure_(fmt::format("{}: {}; stopping", who(), cause));
+  std::_Exit(1);
 }
 
 }  // namespace xlm::tasks

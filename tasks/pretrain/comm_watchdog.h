@@ -1,9 +1,9 @@
 // Bounded waits for data-parallel training (--comm_timeout). A collective
 // that never completes (a peer died, hangs, or NCCL failed) must not hang
 // the job: every wait on the communicator happens inside a watched scope,
-// and a thread of its own checks the armed deadline. On expiry it aborts the
-// transport (ncclCommAbort on GPUs), prints one line naming this rank, what
-// it waited for and why, flushes, and ends the process with _Exit(1): the
+// and a thread of its own checks the armed deadline. On expiry it prints one
+// line naming this rank, what it waited for and why, flushes, aborts the
+// transport (ncclCommAbort on GPUs) and ends the process with _Exit(1): the
 // main thread may be blocked inside MPI or CUDA, where no exception can
 // reach it. mpirun and srun then end the remaining ranks. On the GPU the
 // collectives are asynchronous, so drain() polls the streams and NCCL's
@@ -26,8 +26,10 @@ namespace xlm::tasks {
 class CommWatchdog {
  public:
   using FailureFn = std::function<void(const std::string& message)>;
-  // timeout_s <= 0: nothing is watched (no thread). on_failure defaults to
-  // print + flush + std::_Exit(1); it receives the whole line.
+  // timeout_s <= 0: nothing is watched (no thread). Without on_failure a
+  // failure prints the line, flushes, aborts the transport and ends the
+  // process with std::_Exit(1); with it (tests), the transport is aborted
+  // and on_failure receives the whole line.
   CommWatchdog(Communicator& comm, double timeout_s, FailureFn on_failure = {});
   ~CommWatchdog();
   CommWatchdog(const CommWatchdog&) = delete;

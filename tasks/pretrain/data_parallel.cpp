@@ -3,6 +3,7 @@
 // through device memory like every other collective.
 #include "tasks/pretrain/data_parallel.h"
 
+#include "core/device.h"
 #include "core/error.h"
 #include "core/storage.h"
 #include "tasks/pretrain/weight_hash.h"
@@ -31,7 +32,15 @@ std::shared_ptr<Communicator> make_training_communicator(Device& device) {
               "{} rank {} of {}: the launcher did not give the local rank, so the GPU to use is unknown (set "
               "LOCAL_RANK, or start with mpirun/srun)",
               launcher_name(launch.launcher), launch.rank, launch.world_size);
-    device = Device::cuda(launch.local_rank);
+    // One GPU visible to this process (srun --gpus-per-task=1 binds each task
+    // to its own GPU, as does a per-rank CUDA_VISIBLE_DEVICES): it is ours,
+    // whatever the local rank. Several visible: the local rank picks one.
+    const int visible = cuda_device_count();
+    XLM_CHECK(visible == 1 || launch.local_rank < visible, ConfigError,
+              "{} rank {} of {}: local rank {} but this process sees {} CUDA device(s) (one GPU per process: start "
+              "at most that many ranks per node, or give each rank one GPU with CUDA_VISIBLE_DEVICES)",
+              launcher_name(launch.launcher), launch.rank, launch.world_size, launch.local_rank, visible);
+    device = Device::cuda(visible == 1 ? 0 : launch.local_rank);
   }
   return make_communicator(device, launch);
 }
@@ -153,14 +162,16 @@ void DataParallel::barrier() {
   comm_->barrier();
 }
 
-bool DataParallel::all_ranks_finite(bool finite) {
-  if (world_size() == 1) return finite;
-  Tensor flag = Tensor::full({1}, finite ? 0.0 : 1.0, DType::f32, comm_->device());  // 1: this rank overflowed
-  {
-    CommWatchdog::Scope scope(*watchdog_, "overflow agreement");
-    comm_->all_reduce(flag, ReduceOp::max);
-  }
-  return flag.item() == 0.0;
+bool DataParallel::all_ranks_finite(const std::function<bool()>& local_finite) {
+  if (world_size() == 1) return local_finite();
+  // On a GPU the local check's read would wait, unwatched, for the gradient
+  // all-reduce or reduce_scatter just enqueued: wait for them here instead.
+  watchdog_->drain("gradient reduction");
+  const bool finite = local_finite();
+  Tensor flag = Tensor::full({1}, finite ? 0.0 : 1.0, DType::f32, comm_->device());  // (1) 1: this rank overflowed
+  CommWatchdog::Scope scope(*watchdog_, "overflow agreement");
+  comm_->all_reduce(flag, ReduceOp::max);
+  return flag.item() == 0.0;  // the read is what waits for the all-reduce: keep it watched
 }
 
 }  // namespace xlm::tasks

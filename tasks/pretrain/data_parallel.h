@@ -39,7 +39,8 @@ struct DataParallelOptions {
 // The communicator `xlm train` runs on, from the launcher's environment:
 // one rank without a launcher; with several ranks on CUDA, `device` becomes
 // cuda:<local rank> (one GPU per process; ConfigError when the launcher does
-// not give the local rank).
+// not give the local rank), or cuda:0 when the process sees one GPU only
+// (srun --gpus-per-task=1, a per-rank CUDA_VISIBLE_DEVICES).
 std::shared_ptr<Communicator> make_training_communicator(Device& device);
 
 // Sends std::cout to nowhere for its lifetime (ranks other than 0 stay
@@ -103,9 +104,12 @@ class DataParallel {
   // (instead of waiting in the next collective until --comm_timeout).
   void run_on_rank0(const std::string& what, const std::function<void()>& work);
   void barrier();
-  // Collective: whether every rank's `finite` is true (the all-ranks agreement
-  // of tasks::PrecisionStep, so that all ranks skip an fp16 step together).
-  bool all_ranks_finite(bool finite);
+  // Collective: whether every rank's local_finite() is true (the all-ranks
+  // agreement of tasks::PrecisionStep, so that all ranks skip an fp16 step
+  // together). local_finite reads a device flag, a read that waits for the
+  // gradient collectives: they are drained under --comm_timeout first, and
+  // the agreement's own read stays watched too.
+  bool all_ranks_finite(const std::function<bool()>& local_finite);
 
   const GradReducer* reducer() const { return reducer_.get(); }
 

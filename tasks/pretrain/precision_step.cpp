@@ -95,11 +95,11 @@ PrecisionStepResult PrecisionStep::step(nn::Optimizer& optimizer, double clip_no
 bool PrecisionStep::check_gradients(const nn::NamedTensors& params, int64_t n_updates) {
   const int64_t attempt = n_updates + scaler_.skipped_steps() + 1;
   if (inject_at_ && *inject_at_ == attempt) inject_inf(params);
-  bool finite = scaler_.unscale_grads(params);
+  const auto local_finite = [&] { return scaler_.unscale_grads(params); };
   // With scaling off every rank's answer is "finite" without reading a
   // gradient, so there is nothing to agree on (and no collective to pay for).
-  if (scaler_.mode() != nn::LossScaleMode::off && agree_) finite = agree_(finite);
-  return scaler_.update(finite);
+  const bool agreed = scaler_.mode() != nn::LossScaleMode::off && agree_ ? agree_(local_finite) : local_finite();
+  return scaler_.update(agreed);
 }
 
 void PrecisionStep::inject_inf(const nn::NamedTensors& params) const {

@@ -5,8 +5,8 @@
 // built on optimizer_params(), which are the masters when there are any), the
 // loss scaler, and the guarded order
 //
-//   grads to master -> unscale + finite check -> agree_all_ranks(local answer)
-//   -> scaler.update(agreed) -> [finite: clip each group, optimizer.step(),
+//   grads to master -> agree_all_ranks(unscale + finite check: the local
+//   answer) -> scaler.update(agreed) -> [finite: clip each group, optimizer.step(),
 //   masters to model] -> zero every gradient
 //
 // so that a skipped step leaves parameters, moments, step counts and the
@@ -16,8 +16,11 @@
 // multi-tensor Adam then writes the rounded weight in the pass that updates
 // the master (the trainer does this). Data parallelism plugs in at two seams:
 // the model gradients must be complete (reduced across ranks) before step(),
-// and agree_all_ranks combines the ranks' finite answers (a logical and over
-// all ranks; the identity on one rank) so that all ranks skip together.
+// and agree_all_ranks computes this rank's finite answer and combines the
+// ranks' answers (a logical and over all ranks) so that all ranks skip
+// together. It is handed the local check rather than its result because the
+// check reads a device flag, and on a GPU that read waits for the gradient
+// collectives: the data-parallel side must bound that wait (--comm_timeout).
 // In fp32 nothing is copied or scaled and step() is clip + step, bit for bit
 // what the trainer did before mixed precision existed. Clipping stays on the
 // device (nn::clip_grad_norm_on_device), so step() reads nothing back to the
@@ -57,8 +60,10 @@ struct PrecisionStepResult {
 
 class PrecisionStep {
  public:
-  // All ranks' answer from this rank's "my gradients are finite".
-  using Agreement = std::function<bool(bool)>;
+  // All ranks' answer to "are the gradients finite", given the function
+  // that computes this rank's answer (unscale + finite check, which reads a
+  // device flag). Empty: one rank, the local answer is the answer.
+  using Agreement = std::function<bool(const std::function<bool()>& local_finite)>;
 
   // groups: the model parameters, one group per model (each group is clipped
   // on its own, as XLM's optimize() clips each model), names unique across

@@ -215,7 +215,7 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<Communicator> comm) 
   dp_->attach(trained_, optimizer_spec, clip_group, master_dtype);
   // All ranks skip an fp16 step together: a logical and of the ranks' finite answers.
   PrecisionStep::Agreement agree;
-  if (dp_->world_size() > 1) agree = [this](bool finite) { return dp_->all_ranks_finite(finite); };
+  if (dp_->world_size() > 1) agree = [this](const std::function<bool()>& local) { return dp_->all_ranks_finite(local); };
   precision_ = std::make_unique<PrecisionStep>(precision.mode, precision.scaling, trained, agree, sharded_masters);
   if (!dp_->zero1()) {
     optimizer_ = std::make_unique<nn::Optimizer>(optimizer_spec, precision_->optimizer_params());

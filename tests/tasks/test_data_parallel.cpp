@@ -3,13 +3,14 @@
 // timeout report, the bucket layout and the grad-ready driven start of the
 // gradient reducer, ZeRO-1 against the plain optimizer on one rank (bit for
 // bit: the same arithmetic in the same order), its checkpoint layout, and
-// the new flags' validation.
+// the new flags' validation, and the order of the fp16 agreement's waits.
 #include "core/autograd.h"
 #include "core/grad_ready.h"
 #include "core/communicator.h"
 #include "core/error.h"
 #include "support.h"
 #include "tasks/pretrain/comm_watchdog.h"
+#include "tasks/pretrain/data_parallel.h"
 #include "tasks/pretrain/grad_reducer.h"
 #include "tasks/pretrain/train_config.h"
 #include "tasks/pretrain/weight_hash.h"
@@ -25,6 +26,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace xlm;
 
@@ -54,7 +56,50 @@ Tensor combine(const nn::NamedTensors& params, std::vector<bool> skip) {
   return y;
 }
 
+// Two ranks seen from rank 0: every collective is the identity, and every
+// call (including the watchdog's waits) is logged in order.
+class RecordingCommunicator final : public Communicator {
+ public:
+  explicit RecordingCommunicator(std::vector<std::string>& log) : Communicator(0, 2, 0, Device::cpu()), log_(log) {}
+  const char* backend() const override { return "recording"; }
+  std::string wait_idle(double) override {
+    log_.push_back("wait_idle");
+    return "";
+  }
+
+ protected:
+  void do_all_reduce(Tensor&, ReduceOp) override { log_.push_back("all_reduce"); }
+  void do_reduce_scatter(const Tensor&, const Tensor&, ReduceOp) override { log_.push_back("reduce_scatter"); }
+  void do_all_gather(const Tensor&, const Tensor&) override { log_.push_back("all_gather"); }
+  void do_broadcast(Tensor&, int) override { log_.push_back("broadcast"); }
+  void do_barrier() override { log_.push_back("barrier"); }
+  bool can_reduce(DType) const override { return true; }
+
+ private:
+  std::vector<std::string>& log_;
+};
+
 }  // namespace
+
+TEST_CASE("the fp16 agreement waits for the gradient collectives under the watchdog before the local check reads",
+          "[tasks][dp]") {
+  // On a GPU the local check reads a device flag, a read that waits for the
+  // gradient all-reduce just enqueued: that wait must be the watchdog's
+  // bounded drain (wait_idle), never the read itself.
+  std::vector<std::string> log;
+  tasks::DataParallel dp(std::make_shared<RecordingCommunicator>(log), tasks::DataParallelOptions{});
+  CHECK(dp.all_ranks_finite([&] {
+    log.push_back("local check");
+    return true;
+  }));
+  CHECK(log == std::vector<std::string>{"wait_idle", "local check", "all_reduce"});
+  log.clear();
+  CHECK_FALSE(dp.all_ranks_finite([&] {
+    log.push_back("local check");
+    return false;  // this rank overflowed: the (identity) max over the ranks keeps it
+  }));
+  CHECK(log == std::vector<std::string>{"wait_idle", "local check", "all_reduce"});
+}
 
 TEST_CASE("comm watchdog reports a wait that outlives the timeout, once", "[tasks][dp]") {
   auto comm = make_single_communicator(Device::cpu());

@@ -136,8 +136,8 @@ TEST_CASE("a rank that saw an overflow makes every rank skip", "[tasks][train][p
   xlm::nn::LossScaleOptions scaling;
   scaling.init_scale = 256;
   std::vector<bool> asked;
-  PrecisionStep step(test_mode(), scaling, {model.parameters()}, [&](bool local) {
-    asked.push_back(local);
+  PrecisionStep step(test_mode(), scaling, {model.parameters()}, [&](const std::function<bool()>& local) {
+    asked.push_back(local());
     return false;  // another rank overflowed
   });
   xlm::nn::Optimizer opt(xlm::nn::parse_optimizer_spec(kSpec), step.optimizer_params());
@@ -147,7 +147,7 @@ TEST_CASE("a rank that saw an overflow makes every rank skip", "[tasks][train][p
   CHECK(asked == std::vector<bool>{true});  // this rank's gradients were finite
   CHECK(snapshot(model, step, opt) == before);
   CHECK(step.scaler().scale() == 128);
-  step.set_agreement([](bool local) { return local; });
+  step.set_agreement([](const std::function<bool()>& local) { return local(); });
   step.scale_loss(xlm::objectives::lm_loss(model, f.batch)).backward();
   CHECK(step.step(opt, 5.0).stepped);
   CHECK(opt.n_updates() == 1);
