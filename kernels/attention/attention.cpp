@@ -25,6 +25,8 @@ void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
             v.describe());
   XLM_CHECK(q.size(0) == k.size(0) && q.size(2) == k.size(2) && q.size(3) == k.size(3), ShapeError,
             "{}: q {} and k {} disagree on batch, heads or head size", op, q.describe(), k.describe());
+  // D = 0 has no scores to normalise: its logsumexp would be undefined.
+  XLM_CHECK(q.size(3) >= 1, ShapeError, "{}: head size D must be at least 1, got q {}", op, q.describe());
   check_same_dtype(q, k, op);
   check_same_dtype(q, v, op);
   check_same_device(q, k, op);

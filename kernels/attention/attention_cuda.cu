@@ -13,6 +13,7 @@
 #include "kernels/attention/attention_generic.cuh"
 #include "kernels/attention/attention_mma.cuh"
 #include "kernels/attention/attention_mma_backward.cuh"
+#include "kernels/dynamic_shared.cuh"
 #include "kernels/dropout/dropout.h"
 
 #include <cstdint>
@@ -42,19 +43,15 @@ AttentionArgs make_args(const Tensor& q, const Tensor& k, const Tensor& key_leng
   return a;
 }
 
-// (B*H, ceil(rows / per_block)) with the limits of a CUDA grid checked.
-dim3 head_grid(const Tensor& q, int64_t rows, int per_block, const char* op) {
-  const int64_t bh = q.size(0) * q.size(2);
-  const int64_t tiles = (rows + per_block - 1) / per_block;
+// (B*H, ceil(T / per_block)) over the rows of t (q, or k for the dK/dV
+// pass), with the limits of a CUDA grid checked.
+dim3 head_grid(const Tensor& t, int per_block, const char* op, const char* name) {
+  const int64_t bh = t.size(0) * t.size(2);
+  const int64_t tiles = (t.size(1) + per_block - 1) / per_block;
   XLM_CHECK(bh <= INT32_MAX && tiles <= 65535, ShapeError,
-            "{}: B*H = {} and {} row tiles of {} exceed a CUDA grid (q {})", op, bh, tiles, per_block, q.describe());
+            "{}: B*H = {} and {} row tiles of {} exceed a CUDA grid ({} {})", op, bh, tiles, per_block, name,
+            t.describe());
   return dim3(static_cast<unsigned>(bh), static_cast<unsigned>(tiles < 1 ? 1 : tiles));
-}
-
-template <typename Kernel>
-void allow_shared(Kernel kernel, size_t bytes) {
-  if (bytes > 48 * 1024)
-    XLM_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
 }
 
 bool aligned16(const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0; }
@@ -70,8 +67,8 @@ void launch_mma_forward(const Tensor& q, const Tensor& k, const Tensor& v, const
                         Tensor& logsumexp, cudaStream_t stream) {
   auto kernel = attention_detail::attention_forward_mma_kernel<T, D>;
   const size_t bytes = attention_detail::mma_shared_bytes<D>();
-  allow_shared(kernel, bytes);
-  kernel<<<head_grid(q, q.size(1), attention_detail::kMmaBlockQ, "attention"), attention_detail::kMmaThreads, bytes,
+  reserve_dynamic_shared(kernel, bytes, fmt::format("attention forward: head size D = {}", D));
+  kernel<<<head_grid(q, attention_detail::kMmaBlockQ, "attention", "q"), attention_detail::kMmaThreads, bytes,
            stream>>>(static_cast<const uint16_t*>(q.data_ptr()), static_cast<const uint16_t*>(k.data_ptr()),
                      static_cast<const uint16_t*>(v.data_ptr()), static_cast<uint16_t*>(out.data_ptr()),
                      logsumexp.data<float>(), a);
@@ -85,15 +82,15 @@ void launch_mma_backward(const Tensor& q, const Tensor& k, const Tensor& v, cons
   auto bits = [](const Tensor& t) { return static_cast<const uint16_t*>(t.data_ptr()); };
   auto dq_kernel = attention_detail::attention_backward_dq_mma_kernel<T, D>;
   const size_t dq_bytes = attention_detail::mma_dq_shared_bytes<D>();
-  allow_shared(dq_kernel, dq_bytes);
-  dq_kernel<<<head_grid(q, q.size(1), 64, "attention_backward"), attention_detail::kMmaThreads, dq_bytes, stream>>>(
+  reserve_dynamic_shared(dq_kernel, dq_bytes, fmt::format("attention backward (dQ): head size D = {}", D));
+  dq_kernel<<<head_grid(q, 64, "attention_backward", "q"), attention_detail::kMmaThreads, dq_bytes, stream>>>(
       bits(q), bits(k), bits(v), bits(grad_out), logsumexp.data<float>(), delta.data<float>(),
       static_cast<uint16_t*>(grad_q.data_ptr()), a);
   XLM_CUDA_CHECK_LAUNCH();
   auto dkdv_kernel = attention_detail::attention_backward_dkdv_mma_kernel<T, D>;
   const size_t dkdv_bytes = attention_detail::mma_dkdv_shared_bytes<D>();
-  allow_shared(dkdv_kernel, dkdv_bytes);
-  dkdv_kernel<<<head_grid(q, k.size(1), 64, "attention_backward"), attention_detail::kMmaThreads, dkdv_bytes,
+  reserve_dynamic_shared(dkdv_kernel, dkdv_bytes, fmt::format("attention backward (dK, dV): head size D = {}", D));
+  dkdv_kernel<<<head_grid(k, 64, "attention_backward", "k"), attention_detail::kMmaThreads, dkdv_bytes,
                 stream>>>(bits(q), bits(k), bits(v), bits(grad_out), logsumexp.data<float>(), delta.data<float>(),
                           static_cast<uint16_t*>(grad_k.data_ptr()), static_cast<uint16_t*>(grad_v.data_ptr()), a);
   XLM_CUDA_CHECK_LAUNCH();
@@ -118,8 +115,8 @@ void attention_forward_cuda(const Tensor& q, const Tensor& k, const Tensor& v, c
     }
     auto kernel = attention_detail::attention_forward_generic_kernel<T>;
     const size_t bytes = attention_detail::generic_forward_shared_bytes(a.d);
-    allow_shared(kernel, bytes);
-    kernel<<<head_grid(q, q.size(1), attention_detail::kGenericRows, "attention"), attention_detail::kGenericThreads,
+    reserve_dynamic_shared(kernel, bytes, fmt::format("attention forward: head size D = {}", a.d));
+    kernel<<<head_grid(q, attention_detail::kGenericRows, "attention", "q"), attention_detail::kGenericThreads,
              bytes, ctx.stream>>>(static_cast<const T*>(q.data_ptr()), static_cast<const T*>(k.data_ptr()),
                                   static_cast<const T*>(v.data_ptr()), static_cast<T*>(out.data_ptr()),
                                   logsumexp.data<float>(), a);
@@ -159,15 +156,15 @@ void attention_backward_cuda(const Tensor& q, const Tensor& k, const Tensor& v, 
 
     const size_t bytes = attention_detail::generic_backward_shared_bytes(a.d);
     auto dq_kernel = attention_detail::attention_backward_dq_kernel<T>;
-    allow_shared(dq_kernel, bytes);
-    dq_kernel<<<head_grid(q, q.size(1), attention_detail::kGenericRows, "attention_backward"),
+    reserve_dynamic_shared(dq_kernel, bytes, fmt::format("attention backward (dQ): head size D = {}", a.d));
+    dq_kernel<<<head_grid(q, attention_detail::kGenericRows, "attention_backward", "q"),
                 attention_detail::kGenericThreads, bytes, ctx.stream>>>(
         pq, pk, pv, pgo, logsumexp.data<float>(), delta.data<float>(), static_cast<T*>(grad_q.data_ptr()), a);
     XLM_CUDA_CHECK_LAUNCH();
 
     auto dkdv_kernel = attention_detail::attention_backward_dkdv_kernel<T>;
-    allow_shared(dkdv_kernel, bytes);
-    dkdv_kernel<<<head_grid(q, k.size(1), attention_detail::kGenericRows, "attention_backward"),
+    reserve_dynamic_shared(dkdv_kernel, bytes, fmt::format("attention backward (dK, dV): head size D = {}", a.d));
+    dkdv_kernel<<<head_grid(k, attention_detail::kGenericRows, "attention_backward", "k"),
                   attention_detail::kGenericThreads, bytes, ctx.stream>>>(
         pq, pk, pv, pgo, logsumexp.data<float>(), delta.data<float>(), static_cast<T*>(grad_k.data_ptr()),
         static_cast<T*>(grad_v.data_ptr()), a);

@@ -72,16 +72,20 @@ template <> __device__ __forceinline__ void mma_16816<__half>(float c[4], const 
 
 __device__ __forceinline__ uint32_t load_pair(const uint16_t* p) { return *reinterpret_cast<const uint32_t*>(p); }
 
-// Rows t0 .. t0+ROWS-1 of head (b, h) of x [B, T, H, D] into dst (ROWS, D + 8); rows >= t_len are zeros.
+// Rows t0 .. t0+ROWS-1 of head (b, h) of x [B, T, H, D] into dst (ROWS, D + 8); rows >= t_len, and
+// rows >= valid when given (keys no query of the tile sees), are zeros. Zeros, not the stored values:
+// a masked key's weight is 0, and 0 * inf (an overflowed value in a padded row) would be NaN on the
+// tensor cores, where the CPU twin never reads that row.
 template <int D, int ROWS = 64>
 __device__ __forceinline__ void load_tile(uint16_t* dst, const uint16_t* x, long long b, long long h, long long t0,
-                                          long long t_len, long long heads) {
+                                          long long t_len, long long heads, long long valid = -1) {
   constexpr int kChunks = D / 8;  // 16-byte chunks per row
+  const long long end = valid >= 0 && valid < t_len ? valid : t_len;
   for (int c = threadIdx.x; c < ROWS * kChunks; c += kMmaThreads) {
     const int r = c / kChunks, col = (c % kChunks) * 8;
     const long long t = t0 + r;
     uint4 value = make_uint4(0u, 0u, 0u, 0u);
-    if (t < t_len) value = *reinterpret_cast<const uint4*>(x + row_offset(b, t, h, t_len, heads, D) + col);
+    if (t < end) value = *reinterpret_cast<const uint4*>(x + row_offset(b, t, h, t_len, heads, D) + col);
     *reinterpret_cast<uint4*>(dst + r * mma_row_stride<D>() + col) = value;
   }
 }
@@ -123,8 +127,8 @@ __global__ void __launch_bounds__(kMmaThreads)
 
   for (long long k0 = 0; k0 < kv_end; k0 += kMmaBlockK) {
     __syncthreads();  // the previous tile is no longer read
-    load_tile<D>(ks, k, b, h, k0, a.tk, a.heads);
-    load_tile<D>(vs, v, b, h, k0, a.tk, a.heads);
+    load_tile<D>(ks, k, b, h, k0, a.tk, a.heads, kv_end);
+    load_tile<D>(vs, v, b, h, k0, a.tk, a.heads, kv_end);
     __syncthreads();
 
     float s[kMmaBlockK / 8][4];  // (16, 64) scores

@@ -92,8 +92,8 @@ __global__ void __launch_bounds__(kMmaThreads)
 
   for (long long k0 = 0; k0 < kv_end; k0 += 64) {
     __syncthreads();
-    load_tile<D>(ks, k, b, h, k0, a.tk, a.heads);
-    load_tile<D>(vs, v, b, h, k0, a.tk, a.heads);
+    load_tile<D>(ks, k, b, h, k0, a.tk, a.heads, kv_end);
+    load_tile<D>(vs, v, b, h, k0, a.tk, a.heads, kv_end);
     __syncthreads();
     float s[8][4], dp[8][4];  // (16, 64) scores and dL/dP
 #pragma unroll
@@ -175,10 +175,10 @@ __global__ void __launch_bounds__(kMmaThreads)
   const long long j0 = static_cast<long long>(blockIdx.y) * 64;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, tg = lane % 4;
-  load_tile<D>(ks, k, b, h, j0, a.tk, a.heads);
-  load_tile<D>(vs, v, b, h, j0, a.tk, a.heads);
-
   const long long length = key_length(a, b);
+  load_tile<D>(ks, k, b, h, j0, a.tk, a.heads, length);
+  load_tile<D>(vs, v, b, h, j0, a.tk, a.heads, length);
+
   const long long key[2] = {j0 + warp * 16 + g, j0 + warp * 16 + g + 8};
   // Queries before i_start cannot see key j0 (causal); keys at or past the length are seen by none.
   long long i_start = 0;

@@ -65,8 +65,8 @@ __global__ void cross_entropy_rows_kernel(const T* logits, const I* targets, lon
       load4<T, kVec>(row, v, V, x);
       float m = acc.max;
 #pragma unroll
-      for (int j = 0; j < 4; ++j)
-        if (v + j < V) m = fmaxf(m, x[j]);
+      for (int j = 0; j < 4; ++j)  // fmaxf drops NaN: a NaN logit makes the max +inf, so the row's lse is NaN as on the CPU
+        if (v + j < V) m = isnan(x[j]) ? INFINITY : fmaxf(m, x[j]);
       if (m == -INFINITY) continue;  // nothing but -inf so far: the sum stays 0 (exp(-inf - -inf) is NaN)
       float s = acc.max == -INFINITY ? 0.0f : acc.sum * expf(acc.max - m);  // rescale once per group
 #pragma unroll

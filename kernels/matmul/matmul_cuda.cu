@@ -127,12 +127,17 @@ bool lt_matmul(CudaContext& ctx, DType dtype, const MatmulDims& d, int64_t batch
   // as NOT_SUPPORTED (or another refusal), or as success with no algorithm:
   // the caller falls back to the plain GEMM, which reports a real error itself.
   if (fused && (status != CUBLAS_STATUS_SUCCESS || found == 0)) return false;
-  XLM_CUBLAS_CHECK(status);
-  XLM_CHECK(found > 0, BackendError, "matmul: cuBLASLt found no algorithm for {} GEMM(s) of ({} x {}) by ({} x {})",
-            batch, d.m, d.k, d.k, d.n);
+  XLM_CHECK(status == CUBLAS_STATUS_SUCCESS && found > 0, BackendError,
+            "matmul: cuBLASLt found no algorithm for {} GEMM(s) of ({} x {}) by ({} x {}) in {}: {}", batch, d.m, d.k,
+            d.k, d.n, dtype_name(dtype), cublasGetStatusString(status));
   const float alpha = 1.0f, beta = 0.0f;
-  XLM_CUBLAS_CHECK(cublasLtMatmul(ctx.lt, call.op, &alpha, b, call.a, a, call.b, &beta, c, call.c, c, call.c,
-                                  &heuristic.algo, ctx.lt_workspace, ctx.lt_workspace_bytes, ctx.stream));
+  const cublasStatus_t run = cublasLtMatmul(ctx.lt, call.op, &alpha, b, call.a, a, call.b, &beta, c, call.c, c,
+                                            call.c, &heuristic.algo, ctx.lt_workspace, ctx.lt_workspace_bytes,
+                                            ctx.stream);
+  // An epilogue refused at run time (the heuristic only saw the descriptor's
+  // pointers) launched nothing: the caller falls back, as for a refusal above.
+  if (fused && run == CUBLAS_STATUS_NOT_SUPPORTED) return false;
+  XLM_CUBLAS_CHECK(run);
   return true;
 }
 

@@ -15,6 +15,7 @@
 #include "core/cuda_dispatch.cuh"
 #include "core/philox.h"
 #include "kernels/block_reduce.cuh"
+#include "kernels/dynamic_shared.cuh"
 #include "kernels/residual_layer_norm/residual_layer_norm.h"
 #include "kernels/vec_access.cuh"
 
@@ -23,7 +24,6 @@ namespace xlm {
 namespace {
 
 constexpr long long kBackwardBlocks = 256;  // fixed, so partial sums do not depend on the GPU
-constexpr size_t kDefaultSharedBytes = 48 * 1024;
 
 struct KeepArgs {
   bool active;
@@ -211,15 +211,6 @@ KeepArgs keep_args(const DropoutKeep& k) {
   return KeepArgs{k.active, k.threshold, k.active ? static_cast<float>(k.scale) : 1.0f, k.seed, k.offset};
 }
 
-// Raises the kernel's dynamic shared memory limit when a long row needs it.
-template <typename Kernel>
-void reserve_shared(Kernel kernel, size_t bytes, const CudaContext& ctx, long long C, const char* op) {
-  if (bytes <= kDefaultSharedBytes) return;
-  XLM_CHECK(bytes <= ctx.props.sharedMemPerBlockOptin, ShapeError,
-            "{}: rows of C = {} need {} bytes of shared memory per block, this GPU allows {}", op, C, bytes,
-            ctx.props.sharedMemPerBlockOptin);
-  XLM_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
-}
 
 // Row threads: one per 4 columns, a multiple of 32 in [32, 256].
 int threads_for(long long C) { return row_block_threads((C + 3) / 4); }
@@ -239,7 +230,7 @@ void residual_layer_norm_forward_cuda(const Tensor& x, const Tensor& f, const Te
                      vec4_aligned<T>(gamma.data_ptr()) && vec4_aligned<T>(beta.data_ptr()) &&
                      vec4_aligned<T>(y.data_ptr());
     auto launch = [&](auto kernel) {
-      reserve_shared(kernel, shared, ctx, C, "residual_layer_norm");
+      reserve_dynamic_shared(kernel, shared, fmt::format("residual_layer_norm: rows of C = {}", C));
       kernel<<<row_blocks(rows), threads_for(C), shared, ctx.stream>>>(
           static_cast<const T*>(x.data_ptr()), static_cast<const T*>(f.data_ptr()),
           static_cast<const T*>(gamma.data_ptr()), static_cast<const T*>(beta.data_ptr()), static_cast<float>(eps),
@@ -270,7 +261,7 @@ void residual_layer_norm_backward_cuda(const Tensor& x, const Tensor& f, const T
                      vec4_aligned<T>(gamma.data_ptr()) && vec4_aligned<T>(grad_y.data_ptr()) &&
                      vec4_aligned<T>(grad_x.data_ptr()) && vec4_aligned<T>(grad_f.data_ptr());
     auto launch = [&](auto kernel) {
-      reserve_shared(kernel, shared, ctx, C, "residual_layer_norm_backward");
+      reserve_dynamic_shared(kernel, shared, fmt::format("residual_layer_norm_backward: rows of C = {}", C));
       kernel<<<static_cast<unsigned>(blocks), threads_for(C), shared, ctx.stream>>>(
           static_cast<const T*>(x.data_ptr()), static_cast<const T*>(f.data_ptr()),
           static_cast<const T*>(gamma.data_ptr()), static_cast<const float*>(mean.data_ptr()),
