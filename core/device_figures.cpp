@@ -50,6 +50,16 @@ DeviceFigures cpu_figures() {
 
 }  // namespace
 
+double datasheet_tensor_peak(const std::string& device_name) {
+  const auto has = [&](const char* part) { return device_name.find(part) != std::string::npos; };
+  // NVL boards (H100 NVL, H200 NVL) run lower clocks than SXM: not in the table.
+  if (has("NVL")) return 0.0;
+  if (has("H100") && has("PCIe")) return 756.0e12;  // H100 PCIe datasheet: 1,513 TFLOPS with sparsity
+  if (has("H100") || has("H200")) return 989.4e12;  // H100 SXM, H200 SXM, GH200: 1,979 with sparsity
+  if (has("A100")) return 312.0e12;                 // A100 SXM and PCIe
+  return 0.0;
+}
+
 DeviceFigures device_figures(Device device) {
 #if XLM_WITH_CUDA
   if (device.is_cuda()) return cuda_device_figures(device.index);

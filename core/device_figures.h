@@ -21,4 +21,11 @@ struct DeviceFigures {
 
 DeviceFigures device_figures(Device device);
 
+// NVIDIA's published dense bf16/f16 tensor-core peak (FP32 accumulation) for
+// the GPUs whose name identifies it, in FLOP/s; 0 for any other name. The
+// usual MFU denominator: on Hopper it is reached at the tensor-core clock
+// (1.83 GHz on H100 SXM), below the maximum clock the device reports
+// (1.98 GHz), so the clock formula alone overstates it by 8%.
+double datasheet_tensor_peak(const std::string& device_name);
+
 }  // namespace xlm

@@ -32,3 +32,14 @@ TEST_CASE("CUDA device figures report a positive peak and pool usage", "[core][d
   big = xlm::Tensor();
   CHECK(xlm::device_figures(xlm::Device::cuda(0)).peak_memory_mib >= 255.0);
 }
+
+TEST_CASE("datasheet tensor peaks: the GPUs NVIDIA publishes, by name", "[core][device]") {
+  CHECK(xlm::datasheet_tensor_peak("NVIDIA H100 80GB HBM3") == 989.4e12);
+  CHECK(xlm::datasheet_tensor_peak("NVIDIA H200") == 989.4e12);
+  CHECK(xlm::datasheet_tensor_peak("NVIDIA H100 PCIe") == 756.0e12);
+  CHECK(xlm::datasheet_tensor_peak("NVIDIA A100-SXM4-80GB") == 312.0e12);
+  CHECK(xlm::datasheet_tensor_peak("NVIDIA A100 80GB PCIe") == 312.0e12);
+  CHECK(xlm::datasheet_tensor_peak("NVIDIA H100 NVL") == 0.0);  // lower clocks: the clock formula decides
+  CHECK(xlm::datasheet_tensor_peak("NVIDIA GeForce RTX 4090") == 0.0);
+  CHECK(xlm::datasheet_tensor_peak("") == 0.0);
+}
