@@ -3,7 +3,10 @@
 // same masks, the same Philox dropout mask, the same gradients, in f64 on the
 // CPU. Also the logsumexp it keeps, fully masked rows, extreme inputs, the
 // argument errors, and [cuda] the GPU twin (tensor-core and generic paths)
-// against the CPU reference for every dtype and head size.
+// against the CPU reference for every dtype and head size: output, logsumexp
+// (-inf rows included) and gradients, with causal Tq > Tk, empty sequences,
+// dropout 1, i32 key lengths, tensors that are not 16-byte aligned (the
+// generic fallback of the bf16/f16 head sizes), and two runs bit for bit.
 #include "core/autograd.h"
 #include "core/error.h"
 #include "kernels/attention/attention.h"
@@ -14,8 +17,14 @@
 #include "kernels/permute/permute.h"
 #include "support.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 using namespace xlm;
 
@@ -38,32 +47,55 @@ struct Case {
   int64_t b, tq, tk, h, d;
   std::vector<double> lengths;  // empty: no padding mask
   AttentionOptions options;
+  DType lengths_dtype = DType::i64;
+  int64_t misalign = 0;  // q, k, v start this many elements into their buffers (1: not 16-byte aligned)
 };
 
 struct Outcome {
   std::vector<double> out, gq, gk, gv;
+  std::vector<double> lse;  // (B, H, Tq), when the function returns it
 };
 
-using AttentionFn = Tensor (*)(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const AttentionOptions&);
+std::pair<Tensor, Tensor> out_and_lse(const Tensor& out) { return {out, Tensor()}; }
+std::pair<Tensor, Tensor> out_and_lse(const AttentionResult& r) { return {r.out, r.logsumexp}; }
 
-// Runs fn on the case's inputs (seeded, in `dtype` on `device`) and backpropagates a
-// fixed upstream gradient. Inputs and gradient are first rounded through `round_through`
-// (default: dtype), so a reference in f64 sees exactly the values a bf16 run sees.
-Outcome run(AttentionFn fn, const Case& c, DType dtype, Device device, double magnitude = 1.0,
+// Runs fn (attention, attention_with_logsumexp or composed_attention) on the case's inputs
+// (seeded, in `dtype` on `device`) and backpropagates a fixed upstream gradient. Inputs and
+// gradient are first rounded through `round_through` (default: dtype), so a reference in f64
+// sees exactly the values a bf16 run sees. With c.misalign, q, k and v are views that start
+// c.misalign elements into a leaf buffer (their gradients are read back from its tail).
+template <typename Fn>
+Outcome run(Fn fn, const Case& c, DType dtype, Device device, double magnitude = 1.0,
             std::optional<DType> rounding = std::nullopt) {
   const DType round_through = rounding.value_or(dtype);
+  std::vector<Tensor> leaves;
   auto input = [&](const Shape& s, uint64_t seed) {
     const auto v = random_uniform(s, seed, -magnitude, magnitude).to_doubles();
-    const auto r = Tensor::from_doubles(v, s, round_through).to_doubles();
-    return Tensor::from_doubles(r, s, dtype, device).set_requires_grad(true);
+    auto r = Tensor::from_doubles(v, s, round_through).to_doubles();
+    if (c.misalign == 0) {
+      leaves.push_back(Tensor::from_doubles(r, s, dtype, device).set_requires_grad(true));
+      return leaves.back();
+    }
+    r.insert(r.begin(), static_cast<size_t>(c.misalign), 0.0);
+    const int64_t n = static_cast<int64_t>(r.size());
+    leaves.push_back(Tensor::from_doubles(r, {n}, dtype, device).set_requires_grad(true));
+    Tensor view = leaves.back().slice(c.misalign, n).reshape(s);
+    CHECK(reinterpret_cast<uintptr_t>(view.data_ptr()) % 16 != 0);  // the case is what it claims
+    return view;
   };
   Tensor q = input({c.b, c.tq, c.h, c.d}, 11), k = input({c.b, c.tk, c.h, c.d}, 12), v = input({c.b, c.tk, c.h, c.d}, 13);
-  Tensor lengths = c.lengths.empty() ? Tensor() : Tensor::from_doubles(c.lengths, {c.b}, DType::i64, device);
-  Tensor y = fn(q, k, v, lengths, c.options);
+  Tensor lengths =
+      c.lengths.empty() ? Tensor() : Tensor::from_doubles(c.lengths, {c.b}, c.lengths_dtype, device);
+  const auto [y, lse] = out_and_lse(fn(q, k, v, lengths, c.options));
   const auto w =
       Tensor::from_doubles(random_uniform(y.shape(), 14).to_doubles(), y.shape(), round_through).to_doubles();
   y.backward(Tensor::from_doubles(w, y.shape(), dtype, device));
-  return {y.to_doubles(), q.grad().to_doubles(), k.grad().to_doubles(), v.grad().to_doubles()};
+  auto grad = [&](size_t i) {
+    auto g = leaves[i].grad().to_doubles();
+    g.erase(g.begin(), g.begin() + c.misalign);
+    return g;
+  };
+  return {y.to_doubles(), grad(0), grad(1), grad(2), lse.defined() ? lse.to_doubles() : std::vector<double>{}};
 }
 
 void check_close(const Outcome& got, const Outcome& want, double atol, double rtol, double grad_scale = 1.0) {
@@ -213,29 +245,155 @@ TEST_CASE("fused attention rejects bad arguments with a clear error", "[attentio
   XLM_CHECK_THROWS(attention(q, k, k, Tensor(), bad_rate), ConfigError, "dropout", "1.5");
 }
 
+namespace {
+
+// A tolerance per dtype under test (docs/numerics.md's table); gradients get 4x.
+struct Tol {
+  DType dtype;
+  double atol, rtol;
+};
+const std::vector<Tol>& device_tolerances() {
+  static const std::vector<Tol> t = {{DType::f32, 1e-5, 1e-4}, {DType::bf16, 1e-2, 2e-2}, {DType::f16, 2e-3, 4e-3}};
+  return t;
+}
+
+// atol relative to the tensor's own scale, never above the table's: the gradients of the
+// Tq = 1 and Tk = 200 cases stay below ~0.04, under bf16's gradient atol (4e-2), so with the
+// plain atol an all-zero dK or dV would pass. The floor keeps all-zero references (dropout 1)
+// comparable.
+double scaled_atol(const std::vector<double>& want, double atol) {
+  double m = 0;
+  for (double x : want) m = std::max(m, std::fabs(x));
+  return atol * std::min(1.0, std::max(m, 1e-3));
+}
+
+// The logsumexp is fp32 on every device and for every input dtype (the inputs are the same
+// rounded values on both sides), so it is held to the f32 row; a row whose reference is -inf
+// (no visible key) must be -inf.
+void check_logsumexp(const std::vector<double>& got, const std::vector<double>& want) {
+  REQUIRE(got.size() == want.size());
+  std::vector<double> got_finite, want_finite;
+  long bad_inf = -1;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i] == -std::numeric_limits<double>::infinity()) {
+      if (got[i] != want[i] && bad_inf < 0) bad_inf = static_cast<long>(i);
+    } else {
+      got_finite.push_back(got[i]);
+      want_finite.push_back(want[i]);
+    }
+  }
+  INFO("logsumexp row " << bad_inf << " should be -inf, got " << (bad_inf >= 0 ? got[bad_inf] : 0.0));
+  CHECK(bad_inf == -1);
+  XLM_CHECK_CLOSE(got_finite, want_finite, 1e-5, 1e-4);
+}
+
+// The fused op on `device` in `dtype` against the f64 CPU reference computed from the
+// same rounded inputs with i64 key lengths and aligned tensors (the case's plain layout).
+void check_against_cpu_reference(const Case& c, DType dtype, Device device, double atol, double rtol) {
+  Case plain = c;
+  plain.lengths_dtype = DType::i64;
+  plain.misalign = 0;
+  const Outcome want = run(attention_with_logsumexp, plain, DType::f64, Device::cpu(), 1.0, dtype);
+  const Outcome got = run(attention_with_logsumexp, c, dtype, device);
+  XLM_CHECK_CLOSE(got.out, want.out, scaled_atol(want.out, atol), rtol);
+  XLM_CHECK_CLOSE(got.gq, want.gq, scaled_atol(want.gq, 4 * atol), 4 * rtol);
+  XLM_CHECK_CLOSE(got.gk, want.gk, scaled_atol(want.gk, 4 * atol), 4 * rtol);
+  XLM_CHECK_CLOSE(got.gv, want.gv, scaled_atol(want.gv, 4 * atol), 4 * rtol);
+  check_logsumexp(got.lse, want.lse);
+}
+
+std::string describe(const Case& c, DType dtype) {
+  std::string s = std::string(dtype_name(dtype)) + " B" + std::to_string(c.b) + " Tq" + std::to_string(c.tq) + " Tk" +
+                  std::to_string(c.tk) + " H" + std::to_string(c.h) + " D" + std::to_string(c.d) +
+                  (c.options.causal ? " causal" : "") + " p " + std::to_string(c.options.dropout) + " lengths " +
+                  dtype_name(c.lengths_dtype) + " misalign " + std::to_string(c.misalign);
+  return s;
+}
+
+// The [cuda] cases at head size d.
+std::vector<Case> device_cases(int64_t d) {
+  return {
+      {2, 130, 130, 2, d, {130, 67}, opts(true)},              // causal, not a multiple of the 64-row tiles
+      {2, 7, 200, 3, d, {200, 0}, opts(false)},                // cross-attention, an empty source
+      {2, 70, 90, 2, d, {90, 33}, opts(true, 0.1, 1234, 7)},   // causal cross + dropout
+      {1, 1, 65, 2, d, {}, opts(false, 0.1, 99, 3)},           // one decoding step
+      {1, 70, 6, 2, d, {}, opts(true)},                        // causal Tq > Tk: queries 0..63 see no key
+      {2, 100, 37, 2, d, {37, 5}, opts(true, 0.2, 5, 1)},      // causal Tq > Tk with padding and dropout
+      {3, 64, 64, 1, d, {0, 64, 1}, opts(true, 0.3, 11, 2)},   // length 0 (every row fully padded) and 1
+      {2, 65, 65, 1, d, {65, 40}, opts(true, 1.0, 3, 0)},      // dropout 1: zero output and gradients
+      {2, 70, 90, 2, d, {90, 33}, opts(true, 0.1, 1234, 7), DType::i32},  // i32 key lengths on the device
+  };
+}
+
+}  // namespace
+
 TEST_CASE("attention CUDA twin matches the CPU reference for each dtype and head size", "[attention][cuda]") {
   XLM_REQUIRE_GPU();
-  struct Tol {
-    DType dtype;
-    double atol, rtol;
-  };
-  // Head sizes 64 and 128 take the tensor-core kernel for bf16/f16; 40 takes the generic one.
+  // Head sizes 64 and 128 take the tensor-core kernels for bf16/f16; 40 takes the generic ones.
   for (int64_t d : {64, 128, 40}) {
-    const std::vector<Case> cases = {
-        {2, 130, 130, 2, d, {130, 67}, opts(true)},              // causal, not a multiple of the 64-row tiles
-        {2, 7, 200, 3, d, {200, 0}, opts(false)},                // cross-attention, an empty source
-        {2, 70, 90, 2, d, {90, 33}, opts(true, 0.1, 1234, 7)},   // causal cross + dropout
-        {1, 1, 65, 2, d, {}, opts(false, 0.1, 99, 3)},           // one decoding step
-    };
-    for (const Tol& t : {Tol{DType::f32, 1e-5, 1e-4}, Tol{DType::bf16, 1e-2, 2e-2}, Tol{DType::f16, 2e-3, 4e-3}}) {
-      for (const Case& c : cases) {
-        INFO(dtype_name(t.dtype) << " D" << d << " Tq" << c.tq << " Tk" << c.tk << " causal " << c.options.causal
-                                 << " p " << c.options.dropout);
-        // The reference: f64 on the CPU, from the inputs rounded to the dtype under test.
-        const Outcome want = run(attention, c, DType::f64, Device::cpu(), 1.0, t.dtype);
-        const Outcome got = run(attention, c, t.dtype, Device::cuda(0));
-        check_close(got, want, t.atol, t.rtol, 4.0);
+    for (const Tol& t : device_tolerances()) {
+      for (const Case& c : device_cases(d)) {
+        INFO(describe(c, t.dtype));
+        check_against_cpu_reference(c, t.dtype, Device::cuda(0), t.atol, t.rtol);
       }
     }
   }
+}
+
+TEST_CASE("attention CUDA twin: tensors that are not 16-byte aligned take the generic kernels", "[attention][cuda]") {
+  XLM_REQUIRE_GPU();
+  // bf16/f16 at D = 64 and 128 fall back to attention_generic.cuh when a tensor is not
+  // 16-byte aligned (q, k, v here: views one element into their buffers).
+  for (int64_t d : {64, 128}) {
+    for (const Tol& t : device_tolerances()) {
+      for (Case c : {Case{2, 70, 90, 2, d, {90, 33}, opts(true, 0.1, 1234, 7)}, Case{1, 70, 6, 2, d, {}, opts(true)}}) {
+        c.misalign = 1;
+        INFO(describe(c, t.dtype));
+        check_against_cpu_reference(c, t.dtype, Device::cuda(0), t.atol, t.rtol);
+      }
+    }
+  }
+}
+
+TEST_CASE("attention CUDA twin: two runs give the same bits, forward and backward", "[attention][cuda]") {
+  XLM_REQUIRE_GPU();
+  // No atomics anywhere (dQ is its own pass), so the results must not change from run to run.
+  for (int64_t d : {64, 128, 40}) {
+    for (const Tol& t : device_tolerances()) {
+      const Case c{2, 130, 200, 3, d, {200, 150}, opts(true, 0.1, 42, 5)};
+      INFO(describe(c, t.dtype));
+      const Outcome first = run(attention_with_logsumexp, c, t.dtype, Device::cuda(0));
+      const Outcome second = run(attention_with_logsumexp, c, t.dtype, Device::cuda(0));
+      CHECK(first.out == second.out);
+      CHECK(first.lse == second.lse);
+      CHECK(first.gq == second.gq);
+      CHECK(first.gk == second.gk);
+      CHECK(first.gv == second.gv);
+    }
+  }
+}
+
+TEST_CASE("attention's GPU test cases hold for the CPU twin in f32: reference, layouts, checks", "[attention]") {
+  // The device tests' own machinery, run where there is no GPU: the f64 reference from
+  // rounded inputs, i32 key lengths, misaligned views, the scaled atol, the -inf rows of the
+  // logsumexp and two runs bit for bit, with the CPU twin in f32 under the f32 row.
+  const Tol& t = device_tolerances().front();
+  std::vector<Case> cases = device_cases(64);
+  Case misaligned{2, 70, 90, 2, 64, {90, 33}, opts(true, 0.1, 1234, 7)};
+  misaligned.misalign = 1;
+  cases.push_back(misaligned);
+  for (const Case& c : cases) {
+    INFO(describe(c, t.dtype));
+    check_against_cpu_reference(c, t.dtype, Device::cpu(), t.atol, t.rtol);
+  }
+  const Case c{2, 130, 200, 3, 64, {200, 150}, opts(true, 0.1, 42, 5)};
+  const Outcome first = run(attention_with_logsumexp, c, DType::f32, Device::cpu());
+  const Outcome second = run(attention_with_logsumexp, c, DType::f32, Device::cpu());
+  CHECK((first.out == second.out && first.lse == second.lse && first.gq == second.gq && first.gk == second.gk &&
+         first.gv == second.gv));
+  // Causal Tq > Tk does give rows that see no key (queries 0..63 of both heads): -inf to compare.
+  const Case tq_over_tk{1, 70, 6, 2, 64, {}, opts(true)};
+  const Outcome empty_rows = run(attention_with_logsumexp, tq_over_tk, DType::f64, Device::cpu());
+  CHECK(std::count(empty_rows.lse.begin(), empty_rows.lse.end(), -std::numeric_limits<double>::infinity()) ==
+        2 * 64);
 }

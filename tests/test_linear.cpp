@@ -2,7 +2,9 @@
 // CPU it must give the same bits as add(matmul(x, W^T), b), forward and every
 // gradient (the parity tests and trainer goldens rely on it), whichever
 // subset of gradients is asked for; plus its shape errors, and on a GPU the
-// fused epilogue path against the unfused ops.
+// fused epilogue path against the unfused ops (f32), and both against the CPU
+// in bf16 and f16, where cuBLASLt is most likely to offer the BIAS / BGRADB
+// epilogues.
 #include "core/autograd.h"
 #include "core/error.h"
 #include "kernels/add/add.h"
@@ -10,6 +12,10 @@
 #include "kernels/matmul/matmul.h"
 #include "kernels/op_spec.h"
 #include "support.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
 
 using namespace xlm;
 using xlm::test::MessageHas;
@@ -47,6 +53,46 @@ Grads run(Fn fn, const Shape& x_shape, int64_t out, bool need_x, bool need_w, bo
 
 Tensor fused(const Tensor& x, const Tensor& w, const Tensor& b) { return linear(x, w, b); }
 Tensor unfused(const Tensor& x, const Tensor& w, const Tensor& b) { return add(matmul(x, w, false, true), b); }
+
+struct Values {
+  std::vector<double> y, gx, gw, gb;
+};
+
+// fn(x, w, b).backward(upstream) with every input requiring grad, in `dtype` on `device`.
+// Inputs and upstream are rounded through `round_through` first, so an f64 reference
+// sees exactly the values a bf16 run sees.
+template <typename Fn>
+Values run_rounded(Fn fn, const Shape& x_shape, int64_t out, DType dtype, Device device, DType round_through) {
+  auto input = [&](const Shape& s, uint64_t seed) {
+    const auto r = Tensor::from_doubles(random_uniform(s, seed).to_doubles(), s, round_through).to_doubles();
+    return Tensor::from_doubles(r, s, dtype, device).set_requires_grad(true);
+  };
+  Tensor x = input(x_shape, 11), w = input({out, x_shape.back()}, 12), b = input({out}, 13);
+  Tensor y = fn(x, w, b);
+  const auto up =
+      Tensor::from_doubles(random_uniform(y.shape(), 14).to_doubles(), y.shape(), round_through).to_doubles();
+  y.backward(Tensor::from_doubles(up, y.shape(), dtype, device));
+  return {y.to_doubles(), x.grad().to_doubles(), w.grad().to_doubles(), b.grad().to_doubles()};
+}
+
+// fn on `device` in a 16-bit `dtype` against linear in f64 on the CPU, with matmul's rule
+// (docs/numerics.md, kernels/linear/linear_spec.cpp): atol 0.5 u sqrt(L), rtol 2u, where L is
+// each result's own reduction length (in for y, out for grad_x, rows for grad_w and
+// grad_b), gradients x4.
+template <typename Fn>
+void check_low_precision(Fn fn, const Shape& x_shape, int64_t out, DType dtype, double unit_roundoff, Device device) {
+  const Values want = run_rounded(fused, x_shape, out, DType::f64, Device::cpu(), dtype);
+  const Values got = run_rounded(fn, x_shape, out, dtype, device, dtype);
+  const int64_t in = x_shape.back(), rows = shape_numel(x_shape) / in;
+  auto atol = [&](int64_t length, double scale) {
+    return scale * 0.5 * unit_roundoff * std::sqrt(static_cast<double>(length));
+  };
+  const double rtol = 2 * unit_roundoff;
+  XLM_CHECK_CLOSE(got.y, want.y, atol(in, 1), rtol);
+  XLM_CHECK_CLOSE(got.gx, want.gx, atol(out, 4), 4 * rtol);
+  XLM_CHECK_CLOSE(got.gw, want.gw, atol(rows, 4), 4 * rtol);
+  XLM_CHECK_CLOSE(got.gb, want.gb, atol(rows, 4), 4 * rtol);
+}
 
 }  // namespace
 
@@ -115,5 +161,23 @@ TEST_CASE("linear: CUDA epilogues match the unfused ops", "[ops][linear][cuda]")
     CHECK(test::first_mismatch(d(got.gx), d(want.gx), 1e-4, 1e-4) == -1);
     CHECK(test::first_mismatch(d(got.gw), d(want.gw), 1e-4, 1e-4) == -1);
     CHECK(test::first_mismatch(d(got.gb), d(want.gb), 1e-4, 1e-4) == -1);
+  }
+}
+
+TEST_CASE("linear: CUDA epilogues in bf16 and f16 match the CPU, fused and unfused", "[ops][linear][cuda]") {
+  XLM_REQUIRE_GPU();
+  // cuBLASLt offers its bias epilogues mainly for 16-bit types, so this is where the
+  // BIAS / BGRADB path (rather than the unfused fallback) is most likely to run. The
+  // unfused ops round x W^T before adding b: two roundings, inside the same rule.
+  struct Low {
+    DType dtype;
+    double unit_roundoff;
+  };
+  for (const Low& t : {Low{DType::bf16, 1.0 / 256}, Low{DType::f16, 1.0 / 2048}}) {
+    for (const Shape& x_shape : {Shape{2, 3, 17}, Shape{64, 1024}, Shape{3, 129}, Shape{256, 64}}) {
+      INFO(dtype_name(t.dtype) << " x " << shape_str(x_shape));
+      check_low_precision(fused, x_shape, 96, t.dtype, t.unit_roundoff, Device::cuda(0));
+      check_low_precision(unfused, x_shape, 96, t.dtype, t.unit_roundoff, Device::cuda(0));
+    }
   }
 }

@@ -3,7 +3,9 @@
 // be equal bit for bit, and copy-out must equal cast(param); arguments are
 // all checked before anything moves. [cuda]: enough tensors and chunks to
 // refill the kernel's table several times (more than 24 tensors, a tensor of
-// more than 320 chunks split across launches), against the CPU.
+// more than 320 chunks split across launches), against the CPU, with each
+// copy-out the CUDA twin instantiates (bf16, f16, and f32: an f32 model fed
+// from f32 masters, which Optimizer::set_copy_out also accepts).
 #include "core/error.h"
 #include "kernels/cast/cast.h"
 #include "nn/adam_update.h"
@@ -90,19 +92,25 @@ TEST_CASE("adam_update_multi checks every argument before updating anything", "[
   CHECK(l.p[0].to_doubles() == before);
 }
 
-TEST_CASE("adam_update_multi on CUDA matches the CPU, with bf16 and f16 copy-out", "[nn][optimizer][adam_multi][cuda]") {
+TEST_CASE("adam_update_multi on CUDA matches the CPU, with bf16, f16 and f32 copy-out",
+          "[nn][optimizer][adam_multi][cuda]") {
   XLM_REQUIRE_GPU();
   std::vector<int64_t> sizes;
   for (int i = 0; i < 30; ++i) sizes.push_back(1 + 977 * i);  // more tensors than one table holds
   sizes.push_back(321LL * 65536 + 5);                          // more chunks than one launch holds
   sizes.push_back(65536);
-  for (DType out_dtype : {DType::bf16, DType::f16}) {
+  // f32 copy-out is run_multi<float>: a plain copy of the updated master, so it must equal p
+  // bit for bit (cast to the same dtype is a copy).
+  for (DType out_dtype : {DType::bf16, DType::f16, DType::f32}) {
     INFO(dtype_name(out_dtype));
     Lists cpu = make_lists(sizes, Device::cpu()), gpu = make_lists(sizes, Device::cuda(0));
-    std::vector<Tensor> out;
-    for (int64_t n : sizes) out.push_back(Tensor::zeros({n}, out_dtype, Device::cuda(0)));
+    std::vector<Tensor> cpu_out, out;
+    for (int64_t n : sizes) {
+      cpu_out.push_back(Tensor::zeros({n}, out_dtype));
+      out.push_back(Tensor::zeros({n}, out_dtype, Device::cuda(0)));
+    }
     for (int64_t t = 1; t <= 2; ++t) {
-      adam_update_multi(cpu.p, cpu.g, cpu.m, cpu.v, args_at(t));
+      adam_update_multi(cpu.p, cpu.g, cpu.m, cpu.v, args_at(t), cpu_out);
       adam_update_multi(gpu.p, gpu.g, gpu.m, gpu.v, args_at(t), out);
     }
     for (size_t i = 0; i < sizes.size(); ++i) {
@@ -111,6 +119,7 @@ TEST_CASE("adam_update_multi on CUDA matches the CPU, with bf16 and f16 copy-out
       XLM_CHECK_CLOSE(gpu.m[i].to_doubles(), cpu.m[i].to_doubles(), 1e-7, 1e-5);
       XLM_CHECK_CLOSE(gpu.v[i].to_doubles(), cpu.v[i].to_doubles(), 1e-8, 1e-5);
       CHECK(same_bits(out[i], cast(gpu.p[i], out_dtype)));
+      CHECK(same_bits(cpu_out[i], cast(cpu.p[i], out_dtype)));  // the CPU twin's copy-out, the same rule
     }
   }
 }
