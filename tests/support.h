@@ -1,6 +1,9 @@
 // Helpers shared by tests: the GPU skip convention and value comparisons.
 // A [cuda] test starts with XLM_REQUIRE_GPU(); without a GPU it prints
 // "XLM-SKIP: ..." (ctest's SKIP_REGULAR_EXPRESSION marks it skipped) and returns.
+// On a GPU machine a skip would hide a GPU that CUDA cannot use (a driver and
+// runtime that disagree, CUDA_VISIBLE_DEVICES empty): there XLM_EXPECT_GPU=1
+// (scripts/gpu-check sets it) turns the skip into a failure.
 #pragma once
 
 #include "core/device.h"
@@ -11,6 +14,8 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,12 +23,20 @@
 #define XLM_REQUIRE_GPU()                                                         \
   do {                                                                            \
     if (!::xlm::cuda_available()) {                                               \
+      if (::xlm::test::gpu_expected())                                            \
+        FAIL("XLM_EXPECT_GPU is set, but no GPU is visible to this process");     \
       std::printf("XLM-SKIP: no GPU visible, skipping this [cuda] test\n");       \
       return;                                                                     \
     }                                                                             \
   } while (0)
 
 namespace xlm::test {
+
+// XLM_EXPECT_GPU set to anything but "" or "0": a [cuda] test without a GPU fails.
+inline bool gpu_expected() {
+  const char* v = std::getenv("XLM_EXPECT_GPU");
+  return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+}
 
 // Index of the first element violating |got - want| <= atol + rtol*|want|, or -1.
 inline long first_mismatch(const std::vector<double>& got, const std::vector<double>& want, double atol,

@@ -7,11 +7,16 @@ kernel names, shape labels and dtype names for that reason. For every row
 of ours (impl "xlm") and every peer implementation of the same row the
 table gives both medians and the speed ratio peer_ms / ours_ms, so 1.0 or
 more means ours is at least as fast: the way docs/kernels.md states its
-targets ("attention fwd+bwd >= 1.0x cuDNN").
+targets ("attention fwd+bwd >= 1.0x cuDNN"). After the table: the geometric
+mean of the speed per (kernel, peer implementation), the figures to quote.
 
     benchmarks/kernels/compare.py OURS.json PEER.json
+
+Exit status 0, or 1 when a report cannot be read (a peer stopped at a time
+limit leaves a report whose "complete" is false: it is compared as it is).
 """
 import json
+import math
 import sys
 
 OURS_IMPL = "xlm"
@@ -56,22 +61,45 @@ def format_table(rows):
     return "\n".join(lines)
 
 
+def summary(rows):
+    """List of (kernel, impl, number of rows, geometric mean speed), in first-seen order."""
+    groups = {}
+    for r in rows:
+        if r["speed"] > 0 and math.isfinite(r["speed"]):
+            groups.setdefault((r["kernel"], r["impl"]), []).append(r["speed"])
+    return [(k, i, len(v), math.exp(sum(math.log(x) for x in v) / len(v))) for (k, i), v in groups.items()]
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
 def main(argv):
+    if len(argv) == 2 and argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0
     if len(argv) != 3:
         sys.stderr.write("usage: compare.py OURS.json PEER.json\n")
         return 2
-    with open(argv[1]) as f:
-        ours = json.load(f)
-    with open(argv[2]) as f:
-        peer = json.load(f)
+    try:
+        ours, peer = load(argv[1]), load(argv[2])
+    except (OSError, ValueError) as e:
+        sys.stderr.write("compare.py: %s\n" % e)
+        return 1
     rows = compare(ours, peer)
-    print("ours: %s on %s (%s); peer: %s on %s" % (ours.get("program"), ours.get("device"), ours.get("commit"),
-                                                 peer.get("program"), peer.get("device")))
+    print("ours: %s on %s (%s); peer: %s on %s (%s)%s" % (
+        ours.get("program"), ours.get("device"), ours.get("commit"), peer.get("program"), peer.get("device"),
+        peer.get("commit", "no commit"), "" if peer.get("complete", True) else ", incomplete"))
     print("speed = peer ms / ours ms (>= 1.00x: ours is at least as fast)")
     print(format_table(rows))
     missing = unmatched(ours, peer)
     if missing:
         print("%d of our rows have no peer row (e.g. %s)" % (len(missing), " ".join(missing[0])))
+    if rows:
+        print("\ngeometric mean of the speed per kernel and peer:")
+        for kernel, impl, n, mean in summary(rows):
+            print("  %-22s %-12s %3d rows %7.2fx" % (kernel, impl, n, mean))
     return 0
 
 

@@ -9,14 +9,20 @@ run only, inputs rotated over several sets, median reported. Attention goes
 through torch.nn.functional.scaled_dot_product_attention pinned to one
 backend at a time with torch.nn.attention.sdpa_kernel (flash and cuDNN);
 a backend that refuses a dtype (flash has no fp32) is recorded as skipped.
-Shape labels, kernel names and dtype names are those of bench_math.cpp.
+Shape labels, kernel names and dtype names are those of bench_math.cpp and
+kernel_bench.cpp. The JSON report is rewritten after every row (complete:
+false until the end), so a run stopped at a time limit still leaves the rows
+it measured; a case that raises is recorded as skipped with its reason.
 
     python3 benchmarks/peers/torch_kernels.py --json OUT.json [--quick] [--dtypes bf16,f16,f32]
+        [--commit SHA] [--command TEXT]
 """
 import argparse
 import datetime
 import json
+import os
 import statistics
+import subprocess
 import sys
 
 import torch
@@ -180,7 +186,60 @@ def cross_entropy_cases(dt, quick):
     return [("cross_entropy_fwd", "torch", label, make_fwd), ("cross_entropy_bwd", "torch", label, make_bwd)]
 
 
-FAMILIES = [attention_cases, layer_norm_cases, gelu_cases, softmax_cases, cross_entropy_cases]
+def linear_cases(dt, quick):
+    """kernel_bench.cpp's linear rows: x (N, in) @ w(out, in)^T + b; the backward's three gradients as
+    PyTorch's autograd computes them for F.linear (grad_x = gy w, grad_w = gy^T x, grad_b = sum of gy)."""
+    n = TOKENS
+    cases = []
+    for (fan_in, fan_out) in ((HIDDEN, HIDDEN), (HIDDEN, 4 * HIDDEN), (4 * HIDDEN, HIDDEN)):
+        if quick and fan_in != fan_out:
+            continue
+        label = "N=%d in=%d out=%d" % (n, fan_in, fan_out)
+
+        def make_fwd(sets, fan_in=fan_in, fan_out=fan_out):
+            xs = [rand((n, fan_in), dt) for _ in range(sets)]
+            w, b = rand((fan_out, fan_in), dt), rand((fan_out,), dt)
+
+            def run(s):
+                with torch.no_grad():
+                    F.linear(xs[s], w, b)
+            return run
+
+        def make_bwd(sets, fan_in=fan_in, fan_out=fan_out):
+            xs = [rand((n, fan_in), dt) for _ in range(sets)]
+            gys = [rand((n, fan_out), dt) for _ in range(sets)]
+            w = rand((fan_out, fan_in), dt)
+
+            def run(s):
+                gys[s] @ w
+                gys[s].t() @ xs[s]
+                gys[s].sum(0)
+            return run
+        cases += [("linear_fwd", "torch", label, make_fwd), ("linear_bwd", "torch", label, make_bwd)]
+    return cases
+
+
+FAMILIES = [attention_cases, layer_norm_cases, gelu_cases, softmax_cases, cross_entropy_cases, linear_cases]
+
+
+def default_commit():
+    """XLM_COMMIT (the GPU machine's tree has no .git), else git's HEAD, else "unknown"."""
+    if os.environ.get("XLM_COMMIT"):
+        return os.environ["XLM_COMMIT"]
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip() or "unknown"
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def write_json(path, report):
+    """Atomically (a reader never sees half a file)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
 
 
 def main():
@@ -192,7 +251,11 @@ def main():
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--sets", type=int, default=3)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--commit", default=None, help="the commit to record (default: XLM_COMMIT, else git's HEAD)")
+    ap.add_argument("--command", default=None, help="the command to record (default: this one)")
     args = ap.parse_args()
+    commit = args.commit or default_commit()
+    command = args.command or " ".join(["python3", "benchmarks/peers/torch_kernels.py"] + sys.argv[1:])
     names = [{"fp16": "f16", "fp32": "f32"}.get(x, x) for x in args.dtypes.split(",") if x]
     for name in names:
         if name not in DTYPES:
@@ -206,6 +269,13 @@ def main():
     print("device: %s, torch %s, L2 %d MiB, warm-up %d, runs %d, input sets %d"
           % (device, torch.__version__, timer.l2_bytes >> 20, args.warmup, args.runs, args.sets))
     rows, skipped = [], []
+    report = {"program": "torch_kernels.py", "device": device, "torch": torch.__version__,
+              "cudnn": torch.backends.cudnn.version(), "commit": commit, "command": command,
+              "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "method": {"timer": "CUDA events around each run", "warmup": args.warmup, "runs": args.runs,
+                         "input_sets": args.sets, "l2_bytes": timer.l2_bytes, "l2_flush_bytes": 2 * timer.l2_bytes,
+                         "statistic": "median", "dtypes": names, "quick": args.quick, "filter": args.filter},
+              "complete": False, "rows": rows, "skipped": skipped}
     for name in names:
         dt = DTYPES[name]
         for family in FAMILIES:
@@ -215,11 +285,14 @@ def main():
                 try:
                     run = make(args.sets)
                     times = timer.time(run, args.warmup, args.runs, args.sets)
-                except (RuntimeError, torch.cuda.OutOfMemoryError) as e:
+                except Exception as e:  # one case failing (a backend refusing a dtype, memory) loses no other row
                     reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                    reason = "%s: %s" % (type(e).__name__, reason)
                     skipped.append({"kernel": kernel, "impl": impl, "shape": label, "dtype": name, "reason": reason})
                     print("skipped: %s %s %s %s: %s" % (kernel, impl, label, name, reason))
                     torch.cuda.empty_cache()
+                    if args.json:
+                        write_json(args.json, report)
                     continue
                 row = {"kernel": kernel, "impl": impl, "shape": label, "dtype": name,
                        "median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
@@ -228,17 +301,11 @@ def main():
                 print("%-22s %-12s %-28s %-5s %10.4f ms" % (kernel, impl, label, name, row["median_ms"]))
                 sys.stdout.flush()
                 torch.cuda.empty_cache()
-    report = {"program": "torch_kernels.py", "device": device, "torch": torch.__version__,
-              "cudnn": torch.backends.cudnn.version(),
-              "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-              "method": {"timer": "CUDA events around each run", "warmup": args.warmup, "runs": args.runs,
-                         "input_sets": args.sets, "l2_bytes": timer.l2_bytes, "l2_flush_bytes": 2 * timer.l2_bytes,
-                         "statistic": "median", "dtypes": names, "quick": args.quick, "filter": args.filter},
-              "rows": rows, "skipped": skipped}
+                if args.json:
+                    write_json(args.json, report)
+    report["complete"] = True
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
-            f.write("\n")
+        write_json(args.json, report)
         print("wrote %s" % args.json)
     return 0
 

@@ -30,6 +30,7 @@ The MFU denominator is --peak_flops when given (benchmarks/train_step/run
 passes ours, so both sides divide by the same number), else 0 (mfu: 0.00%).
 """
 import argparse
+import importlib
 import json
 import math
 import os
@@ -304,8 +305,20 @@ def main():
     if device.type == "cuda":  # pinned, as our host staging
         batches = [tuple(t.pin_memory() for t in b) for b in batches]
 
+    # The number of predicted rows changes from batch to batch: marked dynamic, torch.compile makes one graph
+    # for every count instead of a static one for the first batch and then a dynamic one (two compilations
+    # of forward and backward, minutes of Inductor per shape). maybe_mark_dynamic: no error if Dynamo
+    # specialises the size anyway.
+    mark_dynamic = None
+    if args.compile:
+        dynamo = importlib.import_module("torch._dynamo")
+        mark_dynamic = getattr(dynamo, "maybe_mark_dynamic", None) or dynamo.mark_dynamic
+
     def step(batch):
         words, positions, langs, pred_index, targets = (t.to(device, non_blocking=True) for t in batch)
+        if mark_dynamic is not None:
+            mark_dynamic(pred_index, 0)
+            mark_dynamic(targets, 0)
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
             loss = run(words, positions, langs, None, pred_index, targets)
         if scaler is not None:
@@ -328,8 +341,8 @@ def main():
           f"{n_params} parameters, {shape['batch_size']} x {shape['bptt']} {'MLM+TLM' if shape['tlm'] else 'MLM'}, "
           f"{args.precision} on {device}, {'compiled' if args.compile else 'eager'}, "
           f"{torch.get_num_threads()} threads, attention {'sdpa' if SDPA else 'written out'}", flush=True)
-    # torch.compile specialises on the first batch's number of predicted rows and recompiles once for a new
-    # one: warm up over every distinct batch so that no compilation lands in the timed steps.
+    # Warm up over every distinct batch when compiled, so that no compilation (should Dynamo still
+    # specialise on a size) lands in the timed steps.
     warmup = max(args.warmup, len(batches) + 1) if args.compile else args.warmup
     loss = None
     for i in range(warmup):
