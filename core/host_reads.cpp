@@ -26,7 +26,7 @@ int64_t host_transfer_count() { return g_host_transfers.load(std::memory_order_r
 
 template <typename T>
 std::vector<T> host_values(const Tensor& t) {
-  if (!t.device().is_cpu()) return t.to_vector<T>();  // a real transfer, counted there
+  if (t.device() != Device::cpu()) return t.to_vector<T>();  // a real transfer (or cpu:1's), counted there
   const T* p = t.data<T>();                           // checks the dtype
   return std::vector<T>(p, p + t.numel());
 }
@@ -36,6 +36,17 @@ std::vector<int64_t> host_int64_values(const Tensor& t) {
   XLM_CHECK(t.dtype() == DType::i32, DTypeError, "host_int64_values: {} is not an i32 or i64 tensor", t.describe());
   const std::vector<int32_t> narrow = host_values<int32_t>(t);
   return std::vector<int64_t>(narrow.begin(), narrow.end());
+}
+
+std::vector<int64_t> kernel_int64_values(const Tensor& t) {
+  XLM_CHECK(t.device().is_cpu(), DeviceError, "kernel_int64_values: {} is not in host memory", t.describe());
+  if (t.dtype() == DType::i64) {
+    const int64_t* p = t.data<int64_t>();
+    return std::vector<int64_t>(p, p + t.numel());
+  }
+  XLM_CHECK(t.dtype() == DType::i32, DTypeError, "kernel_int64_values: {} is not an i32 or i64 tensor", t.describe());
+  const int32_t* p = t.data<int32_t>();
+  return std::vector<int64_t>(p, p + t.numel());
 }
 
 template std::vector<float> host_values(const Tensor&);

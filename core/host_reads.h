@@ -41,7 +41,13 @@ template <typename T>
 std::vector<T> host_values(const Tensor& t);
 
 // host_values of an i32 or i64 tensor (ids, lengths) widened to int64
-// (DTypeError for other dtypes): what a CPU twin reads of its index inputs.
+// (DTypeError for other dtypes).
 std::vector<int64_t> host_int64_values(const Tensor& t);
+
+// What a CPU twin reads of its own index inputs (ids, lengths, targets): an
+// i32 or i64 tensor in host memory, widened to int64, never counted. On the
+// stand-in device cpu:1 (core/device.h) the twin plays the GPU kernel, which
+// reads its device's memory without a transfer. DeviceError off the host.
+std::vector<int64_t> kernel_int64_values(const Tensor& t);
 
 }  // namespace xlm

@@ -95,7 +95,7 @@ std::string safetensors_bytes(const std::vector<std::pair<std::string, Tensor>>&
   out += json;
   for (size_t i : order) {
     const Tensor& t = tensors[i].second;
-    const Tensor host = t.device().is_cpu() ? t : t.detach().to(Device::cpu());
+    const Tensor host = t.device() == Device::cpu() ? t : t.detach().to(Device::cpu());
     out.append(static_cast<const char*>(host.data_ptr()), host.nbytes());
   }
   return out;

@@ -91,7 +91,7 @@ Tensor Tensor::from_doubles(const std::vector<double>& values, const Shape& shap
       case DType::u8: static_cast<uint8_t*>(p)[i] = static_cast<uint8_t>(v); break;
     }
   }
-  return device.is_cpu() ? host : host.to(device);
+  return device == Device::cpu() ? host : host.to(device);
 }
 
 Tensor Tensor::from_storage(std::shared_ptr<Storage> storage, size_t byte_offset, const Shape& shape, DType dtype) {
@@ -238,7 +238,7 @@ std::vector<T> Tensor::to_vector() const {
   XLM_CHECK(dtype() == dtype_of<T>::value, DTypeError, "to_vector<{}>() on {}", dtype_name(dtype_of<T>::value),
             describe());
   std::vector<T> out(static_cast<size_t>(numel()));
-  if (device().is_cpu()) count_host_transfer();  // what a GPU run would copy back (core/host_reads.h)
+  if (device() == Device::cpu()) count_host_transfer();  // what a GPU run would copy back (core/host_reads.h)
   copy_bytes(out.data(), Device::cpu(), data_ptr(), device(), nbytes());  // counts itself from a device
   return out;
 }
@@ -250,8 +250,8 @@ template std::vector<int64_t> Tensor::to_vector() const;
 template std::vector<uint8_t> Tensor::to_vector() const;
 
 std::vector<double> Tensor::to_doubles() const {
-  if (device().is_cpu()) count_host_transfer();  // as to_vector; to(cpu) counts from a device
-  Tensor host = device().is_cpu() ? *this : to(Device::cpu());
+  if (device() == Device::cpu()) count_host_transfer();  // as to_vector; to(cpu) counts from a device
+  Tensor host = device() == Device::cpu() ? *this : to(Device::cpu());
   const size_t n = static_cast<size_t>(numel());
   std::vector<double> out(n);
   const void* p = host.data_ptr();

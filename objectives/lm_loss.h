@@ -13,7 +13,9 @@
 namespace xlm::objectives {
 
 // Forward + output layer on the predicted rows only + cross_entropy: 0-dim loss (nats/word).
-// The batch is moved to the model's device first. Error when the batch predicts nothing.
+// The batch is moved to the model's device first; pass the host batch: a batch
+// already on a GPU costs one blocking read of its targets (the range and count
+// scan). Error when the batch predicts nothing.
 Tensor lm_loss(nn::TransformerModel& model, const LmBatch& batch);
 
 // Sums for validation (no_grad): loss sum (nats), words, correct argmax predictions.

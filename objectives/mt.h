@@ -39,7 +39,8 @@ MtBatch to_device(const MtBatch& b, Device device);
 // rows: (N, n_words) logits. The batch is moved to the decoder's device.
 Tensor mt_logits(nn::TransformerModel& encoder, nn::TransformerModel& decoder, const MtBatch& batch);
 
-// cross_entropy of mt_logits: 0-dim loss (nats per target word).
+// cross_entropy of mt_logits: 0-dim loss (nats per target word). Pass the host
+// batch, as for lm_loss: a device batch costs one blocking read of its targets.
 Tensor mt_loss(nn::TransformerModel& encoder, nn::TransformerModel& decoder, const MtBatch& batch);
 
 // Sums for validation (no_grad): loss sum, target words, correct argmax predictions.

@@ -32,6 +32,15 @@
 
 namespace xlm::test {
 
+// The --device of the task tests that run a model ("cpu" by default):
+// XLM_TEST_DEVICE=cpu:1 runs them on the CPU stand-in accelerator
+// (core/device.h), where a tensor left on the host throws and every copy
+// back counts, as on a GPU (ctest "tasks on the stand-in device cpu:1").
+inline std::string task_device() {
+  const char* v = std::getenv("XLM_TEST_DEVICE");
+  return v != nullptr && *v != '\0' ? std::string(v) : std::string("cpu");
+}
+
 // XLM_EXPECT_GPU set to anything but "" or "0": a [cuda] test without a GPU fails.
 inline bool gpu_expected() {
   const char* v = std::getenv("XLM_EXPECT_GPU");

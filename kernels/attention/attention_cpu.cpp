@@ -60,7 +60,7 @@ Dims dims_of(const Tensor& q, const Tensor& k) { return {q.size(0), q.size(1), k
 // Visible keys per batch entry from the padding mask alone (Tk when there is none).
 std::vector<int64_t> key_limits(const Tensor& key_lengths, const Dims& m) {
   if (!key_lengths.defined()) return std::vector<int64_t>(static_cast<size_t>(m.batch), m.tk);
-  return host_int64_values(key_lengths);  // host memory: no transfer counted (core/host_reads.h)
+  return kernel_int64_values(key_lengths);  // the twin's own memory: no transfer (core/host_reads.h)
 }
 
 // Keys j < visible(...) are seen by query i: both masks keep a prefix of the keys,

@@ -62,7 +62,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const Tensor& host_targets, int64_t ignore_index) {
   check_logits_targets(logits, targets, "cross_entropy");
   check_defined(host_targets, "cross_entropy", "host_targets");
-  XLM_CHECK(host_targets.device().is_cpu() && host_targets.dtype() == targets.dtype() &&
+  XLM_CHECK(host_targets.device() == Device::cpu() && host_targets.dtype() == targets.dtype() &&
                 host_targets.shape() == targets.shape(),
             ShapeError, "cross_entropy: host_targets {} must be the targets {} on the CPU", host_targets.describe(),
             targets.describe());

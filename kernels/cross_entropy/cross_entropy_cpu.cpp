@@ -29,7 +29,7 @@ template <typename T>
 using LossType = std::conditional_t<std::is_same_v<T, double>, double, float>;
 
 std::vector<int64_t> host_targets(const Tensor& targets) {
-  return host_int64_values(targets);  // host memory: no transfer counted (core/host_reads.h)
+  return kernel_int64_values(targets);  // the twin's own memory: no transfer (core/host_reads.h)
 }
 
 // e^x as the rows compute it: vectorisable for f32, std::exp for f64.

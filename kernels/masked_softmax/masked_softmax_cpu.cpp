@@ -8,6 +8,7 @@
 // result does not depend on the thread count.
 #include "core/cpu_parallel.h"
 #include "core/dispatch.h"
+#include "core/host_reads.h"
 #include "core/vec_math.h"
 #include "kernels/masked_softmax/masked_softmax.h"
 
@@ -28,9 +29,7 @@ double exp_of(double x) { return std::exp(x); }
 // Number of visible keys for every batch entry's padding mask (Tk when there is none).
 std::vector<int64_t> key_limits(const Tensor& key_lengths, int64_t batch, int64_t tk) {
   if (!key_lengths.defined()) return std::vector<int64_t>(static_cast<size_t>(batch), tk);
-  std::vector<int64_t> out;
-  for (double v : key_lengths.to_doubles()) out.push_back(static_cast<int64_t>(v));
-  return out;
+  return kernel_int64_values(key_lengths);  // the twin's own memory: no transfer (core/host_reads.h)
 }
 
 // out[j] = exp(T(scale * s[j] - m)) for j < n; returns their sum in double.

@@ -159,7 +159,10 @@ std::unique_ptr<nn::TransformerModel> PrecisionStep::fp32_model(const nn::Transf
                                                                const std::string& prefix,
                                                                const nn::NamedTensors& master_list) {
   if (model.dtype() == DType::f32) return nullptr;
-  auto copy = std::make_unique<nn::TransformerModel>(model.config(), 0, model.device(), DType::f32);
+  // On the host: it is only written to disk, and on a GPU a second f32 copy of
+  // the model at the epoch end, when the optimizer state fills the device, could
+  // run out of memory.
+  auto copy = std::make_unique<nn::TransformerModel>(model.config(), 0, Device::cpu(), DType::f32);
   std::map<std::string, Tensor> weights;
   for (const auto& [name, t] : copy->state_dict()) weights[name] = t;  // frozen tables: computed in f32
   weights.erase("pred_layer.proj.weight");                             // tied to embeddings.weight

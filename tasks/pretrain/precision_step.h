@@ -115,7 +115,7 @@ class PrecisionStep {
   void refresh_masters_from_model();
 
   // For model directories, which hold f32 so that they load anywhere: an f32
-  // copy of `model` whose parameters are the masters named prefix + name, or
+  // copy of `model`, on the host, whose parameters are the masters named prefix + name, or
   // nullptr when `model` is already f32 (its weights are what to save).
   std::unique_ptr<nn::TransformerModel> fp32_model(const nn::TransformerModel& model,
                                                    const std::string& prefix) const;

@@ -210,10 +210,13 @@ nlohmann::json TrainConfig::to_json() const {
   return j;
 }
 
+bool is_device_flag(const std::string& flag) {
+  return flag.empty() || flag == "cpu" || flag == "cuda" || flag == "cpu:1";
+}
+
 std::string resolve_device(const std::string& requested) {
-  XLM_CHECK(requested.empty() || requested == "cpu" || requested == "cuda", ConfigError,
-            "--device {}: expected cpu or cuda", requested);
-  if (requested == "cpu") return "cpu";
+  XLM_CHECK(is_device_flag(requested), ConfigError, "--device {}: expected cpu or cuda", requested);
+  if (requested == "cpu" || requested == "cpu:1") return requested;  // cpu:1: the CPU stand-in (core/device.h)
   const bool have_gpu = cuda_available();
   if (requested.empty()) return have_gpu ? "cuda" : "cpu";
   XLM_CHECK(have_gpu, ConfigError, "--device cuda: {}",

@@ -110,8 +110,12 @@ struct TrainConfig {
   nlohmann::json to_json() const;
 };
 
-// "cpu" or "cuda" for --device ("" resolved as documented); ConfigError for other values
-// or for cuda in a build or on a machine without it.
+// Whether `flag` is a --device value: "" (cuda when a GPU is visible), cpu,
+// cuda, or cpu:1 (the CPU stand-in accelerator of core/device.h, for tests).
+bool is_device_flag(const std::string& flag);
+
+// "cpu", "cpu:1" or "cuda" for --device ("" resolved as documented); ConfigError for other
+// values or for cuda in a build or on a machine without it.
 std::string resolve_device(const std::string& requested);
 
 }  // namespace xlm::tasks

@@ -377,8 +377,9 @@ objectives::LmBatch Trainer::build_lm_batch(const LmStep& step) {
   return builder_->stream_batch(step, data_->mono(step.spec.lang1).train->next(), mask_rng_);
 }
 
-void Trainer::train_lm_batch(const PlannedStep& planned, const objectives::LmBatch& host_batch) {
-  const objectives::LmBatch batch = objectives::to_device(host_batch, device_);
+void Trainer::train_lm_batch(const PlannedStep& planned, const objectives::LmBatch& batch) {
+  // The host batch: lm_loss uploads it and scans the host targets. Handed a
+  // device batch, it would read the targets back, a wait for the whole forward.
   backward_and_update(objectives::lm_loss(*model_, batch), planned.step.loss_name(), planned.lambda);
   const int64_t rows = batch.words.size(0), cols = batch.words.size(1);
   n_sentences_ += config_.batch_size * dp_->world_size();  // every rank's sentences count
@@ -466,8 +467,8 @@ void Trainer::run_bt_step(const objectives::Step& cycle, double lambda) {
   train_mt_batch(fmt::format("bt_{}-{}-{}", cycle.lang1, cycle.lang2, cycle.lang1), batch, lambda);
 }
 
-void Trainer::train_mt_batch(const std::string& name, const objectives::MtBatch& host_batch, double lambda) {
-  const objectives::MtBatch batch = objectives::to_device(host_batch, device_);
+void Trainer::train_mt_batch(const std::string& name, const objectives::MtBatch& batch, double lambda) {
+  // The host batch, as for train_lm_batch: mt_loss uploads it and scans the host targets.
   backward_and_update(objectives::mt_loss(*model_, *decoder_, batch), name, lambda);
   const int64_t rows = batch.x1.size(0), src = batch.x1.size(1), tgt = batch.x2.size(1);
   n_sentences_ += config_.batch_size * dp_->world_size();  // every rank's sentences count

@@ -54,7 +54,7 @@ TEST_CASE("sentence embeddings do not depend on batching", "[tasks][embed]") {
   const std::string dir = (fs::temp_directory_path() / ("xlm-embed-test-" + std::to_string(::getpid()))).string();
   fs::remove_all(dir);
   make_model_dir(dir);
-  xlm::tasks::SentenceEmbedder embedder(dir, "", xlm::Device::cpu());
+  xlm::tasks::SentenceEmbedder embedder(dir, "", xlm::Device::parse(xlm::test::task_device()));
   REQUIRE(embedder.dim() == 16);
   const auto one = embedder.embed(kLines, "fr", 1).values;
   const auto all = embedder.embed(kLines, "fr", 32).values;
@@ -94,7 +94,7 @@ TEST_CASE("token states and logits: every position, batch-independent, the model
   fs::remove_all(dir);
   make_model_dir(dir);
   using xlm::tasks::EmbedOutput;
-  xlm::tasks::SentenceEmbedder embedder(dir, "", xlm::Device::cpu());
+  xlm::tasks::SentenceEmbedder embedder(dir, "", xlm::Device::parse(xlm::test::task_device()));
   const auto sentence = embedder.embed(kLines, "fr", 32);
   const auto tokens = embedder.embed(kLines, "fr", 2, EmbedOutput::tokens);
   const auto tokens_all = embedder.embed(kLines, "fr", 32, EmbedOutput::tokens);

@@ -194,7 +194,7 @@ TEST_CASE("a short fine-tune learns the topic set through the command's whole pa
   config.batch_size = 8;
   config.n_epochs = 8;
   config.max_len = 24;
-  config.device = "cpu";
+  config.device = xlm::test::task_device();
   config.seed = 1;
   const std::string run_dir = xlm::tasks::run_finetune_command(config);
 
@@ -291,7 +291,7 @@ TEST_CASE("the XNLI task folder: MultiNLI train, English dev rows as valid, ever
   config.n_epochs = 2;
   config.epoch_size = 8;
   config.finetune_layers = "_1:0";  // head only
-  config.device = "cpu";
+  config.device = xlm::test::task_device();
   std::ostringstream log;
   const auto results = xlm::tasks::run_finetune(config, task, log);
   INFO(log.str());

@@ -77,7 +77,7 @@ TEST_CASE("a short fine-tune of a tiny model classifies held-out topic descripti
   config.batch_size = 8;
   config.n_epochs = 12;
   config.max_len = 32;
-  config.device = "cpu";
+  config.device = xlm::test::task_device();
   config.seed = seed;
   std::ostringstream log;
   const auto results = xlm::tasks::run_finetune(config, task, log);

@@ -41,7 +41,7 @@ xlm::tasks::TrainConfig tiny_config(const std::string& dump) {
   c.n_heads = 4;
   c.bptt = 32;
   c.batch_size = 8;
-  c.device = "cpu";
+  c.device = xlm::test::task_device();
   c.log_every = 1000;
   return c;
 }
@@ -52,7 +52,7 @@ xlm::tasks::LmEvalOptions eval_options(const std::string& model_dir) {
   o.data_path = xlm::test::pretrain_data_dir();
   o.bptt = 32;
   o.batch_size = 8;
-  o.device = "cpu";
+  o.device = xlm::test::task_device();
   return o;
 }
 

@@ -5,6 +5,7 @@
 // MT + AE + BT run reproduces the uninterrupted one bit for bit; malformed step
 // flags are refused with the flag named.
 #include "core/error.h"
+#include "support.h"
 #include "mt_fixture.h"
 #include "run_helpers.h"
 #include "nn/model_dir.h"
@@ -50,7 +51,7 @@ TrainConfig mt_config(const std::string& dump) {
   c.n_heads = 4;
   c.batch_size = 10;
   c.optimizer = "adam,lr=0.005";
-  c.device = "cpu";
+  c.device = xlm::test::task_device();
   c.log_every = 1000;
   return c;
 }

@@ -73,7 +73,7 @@ TEST_CASE("random bench batches: real words, XLM's layout, about word_pred predi
 
 TEST_CASE("run_train_bench times MLM+TLM steps and reports consistent figures", "[bench]") {
   tasks::TrainBenchConfig c = tasks::train_bench_preset("tiny");
-  c.device = "cpu";
+  c.device = xlm::test::task_device();
   c.n_words = 60;
   c.emb_dim = 16;
   c.n_heads = 2;
@@ -85,7 +85,7 @@ TEST_CASE("run_train_bench times MLM+TLM steps and reports consistent figures", 
   c.steps = 3;
   c.warmup = 1;
   const tasks::TrainBenchResult r = tasks::run_train_bench(c);
-  CHECK(r.device == "cpu");
+  CHECK(r.device == xlm::test::task_device());
   CHECK(r.precision == "fp32");
   CHECK(r.steps == 3);
   CHECK(r.tokens_per_step == 4.0 * 12.0);  // MLM and TLM rows are both bptt long
@@ -100,6 +100,25 @@ TEST_CASE("run_train_bench times MLM+TLM steps and reports consistent figures", 
   CHECK(std::isfinite(r.last_loss));
   CHECK(r.last_loss == Approx(std::log(60.0 - 14.0)).margin(1.0));  // near uniform over the real words
   CHECK(r.parameters == tasks::count_parameters(nn::TransformerModel(c.model_config(), 0)));
+}
+
+TEST_CASE("bench train on the stand-in device cpu:1: the host probe finds a step without a read back", "[bench]") {
+  // cpu:1 moves every batch to a device of its own (core/device.h): a step
+  // that copied anything back would make the probe report n/a, as on a GPU.
+  tasks::TrainBenchConfig c = tasks::train_bench_preset("tiny");
+  c.device = "cpu:1";
+  c.n_words = 60;
+  c.emb_dim = 16;
+  c.n_heads = 2;
+  c.n_layers = 1;
+  c.batch_size = 4;
+  c.bptt = 12;
+  c.steps = 2;
+  c.warmup = 1;
+  const tasks::TrainBenchResult r = tasks::run_train_bench(c);
+  CHECK(r.device == "cpu:1");
+  REQUIRE(r.ms_per_step_host.has_value());
+  CHECK(*r.ms_per_step_host > 0.0);
 }
 
 TEST_CASE("bench train dump_start writes the initial parameters and the batches the steps cycle through", "[bench]") {

@@ -43,7 +43,7 @@ xlm::tasks::TrainConfig tiny_config(const std::string& dump) {
   c.bptt = 32;
   c.batch_size = 8;
   c.optimizer = "adam,lr=0.003";
-  c.device = "cpu";
+  c.device = xlm::test::task_device();
   c.log_every = 1000;
   return c;
 }

@@ -45,7 +45,7 @@ xlm::tasks::TrainConfig tiny_config(const std::string& dump) {
   c.bptt = 32;
   c.batch_size = 8;
   c.optimizer = "adam_inverse_sqrt,lr=0.005,warmup_updates=20";
-  c.device = "cpu";
+  c.device = xlm::test::task_device();
   c.max_epoch = 1;
   return c;
 }

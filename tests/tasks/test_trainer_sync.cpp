@@ -6,6 +6,8 @@
 // device-to-host scalar read in fp32 or in the f32_f64 test mode without loss
 // scaling, and exactly one (the finite flag) with dynamic loss scaling; nor
 // any blocking transfer at all (lengths, indices and norms stay on the device).
+// The same runs on cpu:1, the CPU stand-in accelerator (core/device.h), where
+// the batch really is moved to another device and every copy back counts.
 #include "core/host_reads.h"
 #include "pretrain_fixture.h"
 #include "run_helpers.h"
@@ -39,7 +41,7 @@ xlm::tasks::TrainConfig sync_config(const std::string& name) {
   c.max_epoch = 2;           // the prefetch must stop at the epoch end (checkpoint, evaluation)
   c.optimizer = "adam_inverse_sqrt,lr=0.005,warmup_updates=20";
   c.clip_grad_norm = 0.5;  // small enough to clip
-  c.device = "cpu";
+  c.device = xlm::test::task_device();
   return c;
 }
 
@@ -162,4 +164,38 @@ TEST_CASE("xlm train: a step without a log line makes no blocking device-to-host
   auto scaled = sync_config("sync-transfers-f32_f64-dynamic");
   scaled.precision_test = "f32_f64";
   CHECK(per_step(scaled) == 1);  // the finite flag, as a GPU copies it back
+}
+
+TEST_CASE("xlm train on the stand-in device cpu:1: no blocking transfer in a step, and the losses of --device cpu",
+          "[tasks][train][precision]") {
+  // On cpu:1 a tensor left on the host and combined with the model's throws,
+  // and every copy back to the host counts: the placement of a --device cuda
+  // run checked without a GPU. (Found: the trainer moved each batch to the
+  // device before lm_loss, whose target scan then read them back.)
+  const auto per_step = [](xlm::tasks::TrainConfig c) {
+    const Counts short_run = run_counts(c, 4 * 2);
+    const Counts long_run = run_counts(c, 4 * 5);
+    return Counts{(long_run.reads - short_run.reads) / 3 - 1, (long_run.transfers - short_run.transfers) / 3 - 1};
+  };
+  auto fp32 = sync_config("sync-standin-fp32");
+  fp32.device = "cpu:1";
+  const Counts plain = per_step(fp32);
+  CHECK(plain.reads == 0);
+  CHECK(plain.transfers == 0);
+  auto scaled = sync_config("sync-standin-f32_f64-dynamic");
+  scaled.device = "cpu:1";
+  scaled.precision_test = "f32_f64";
+  const Counts guarded = per_step(scaled);
+  CHECK(guarded.reads == 1);
+  CHECK(guarded.transfers == 1);  // the finite flag
+
+  auto host_config = sync_config("sync-standin-host");
+  auto standin_config = sync_config("sync-standin-device");
+  standin_config.device = "cpu:1";
+  xlm::tasks::Trainer host(host_config), standin(standin_config);
+  host.run();
+  standin.run();
+  CHECK(host.loss_history() == standin.loss_history());
+  CHECK(parameter_values(host) == parameter_values(standin));
+  CHECK(train_records(host.run_dir()).size() == train_records(standin.run_dir()).size());
 }

@@ -111,7 +111,7 @@ TEST_CASE("xlm translate: one line per input line, deterministic, batch-independ
   fs::remove_all(dir);
   xlm::tasks::save_mt_model_dir(dir, encoder, decoder, data + "/vocab", data + "/codes");
 
-  xlm::tasks::Translator translator(dir, "", xlm::Device::cpu());
+  xlm::tasks::Translator translator(dir, "", xlm::Device::parse(xlm::test::task_device()));
   const xlm::tasks::GenerationOptions greedy{1, 1.0, false}, beam{3, 1.0, false};
   const auto one = translator.translate(kLines, "fr", "en", 1, greedy);
   REQUIRE(one.size() == kLines.size());
