@@ -30,7 +30,35 @@
     }                                                                             \
   } while (0)
 
+// A [cuda] test whose body uses only the public API (GPU results against the
+// CPU reference) runs, without a GPU and with XLM_TEST_GPU_STANDIN=1, on the
+// CPU stand-in accelerator cpu:1 (core/device.h) in place of cuda:0: its
+// kernels are the CPU twins, so it checks the test's own host side (every
+// tensor placed on the device it needs, nothing read where it should not
+// be) before a GPU ever runs it (ctest "cuda_tests_on_standin_device").
+// Otherwise it skips or fails as XLM_REQUIRE_GPU does.
+#define XLM_REQUIRE_GPU_OR_STANDIN()                                              \
+  do {                                                                            \
+    if (!::xlm::cuda_available() && !::xlm::test::standin_requested()) XLM_REQUIRE_GPU(); \
+  } while (0)
+
 namespace xlm::test {
+
+// XLM_TEST_GPU_STANDIN set to anything but "" or "0" (see XLM_REQUIRE_GPU_OR_STANDIN).
+inline bool standin_requested() {
+  const char* v = std::getenv("XLM_TEST_GPU_STANDIN");
+  return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+}
+
+// Whether the [cuda] test's device computes in `dtype`: a GPU in every dtype,
+// the stand-in only where the CPU twins do (f32, f64).
+inline bool gpu_runs(DType dtype) {
+  return ::xlm::cuda_available() || dtype == DType::f32 || dtype == DType::f64;
+}
+
+// The device of a [cuda] test: cuda:0, or cpu:1 where no GPU is visible
+// (reached only through XLM_REQUIRE_GPU_OR_STANDIN).
+inline Device gpu() { return ::xlm::cuda_available() ? Device::cuda(0) : Device::parse("cpu:1"); }
 
 // The --device of the task tests that run a model ("cpu" by default):
 // XLM_TEST_DEVICE=cpu:1 runs them on the CPU stand-in accelerator

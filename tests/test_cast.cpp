@@ -231,7 +231,7 @@ TEST_CASE("cast: the gradient comes back in the input dtype; integers carry none
 }
 
 TEST_CASE("cast: CUDA is bit-identical with the CPU on every pair", "[cast][cuda]") {
-  XLM_REQUIRE_GPU();
+  XLM_REQUIRE_GPU_OR_STANDIN();
   std::mt19937_64 rng(2024);
   std::vector<Tensor> sources;
   {  // f32: specials, values straddling bf16 and f16 ties at every exponent, random patterns
@@ -310,7 +310,7 @@ TEST_CASE("cast: CUDA is bit-identical with the CPU on every pair", "[cast][cuda
     sources.push_back(Tensor::from_vector(u8, {256}));
   }
   for (const Tensor& x : sources) {
-    const Tensor xg = x.to(Device::cuda(0));
+    const Tensor xg = x.to(xlm::test::gpu());
     for (DType to : kAll) {
       const Tensor want = cast(x, to);
       const Tensor got = cast(xg, to).to(Device::cpu());

@@ -148,8 +148,8 @@ TEST_CASE("linear: shape and dtype errors name the operands", "[ops][linear]") {
 }
 
 TEST_CASE("linear: CUDA epilogues match the unfused ops", "[ops][linear][cuda]") {
-  XLM_REQUIRE_GPU();
-  const Device gpu = Device::cuda(0);
+  XLM_REQUIRE_GPU_OR_STANDIN();
+  const Device gpu = xlm::test::gpu();
   for (const Shape& x_shape : {Shape{2, 3, 17}, Shape{64, 1024}, Shape{3, 129}}) {
     INFO("x " << shape_str(x_shape));
     const Grads want = run(unfused, x_shape, 96, true, true, true, gpu);
@@ -165,7 +165,7 @@ TEST_CASE("linear: CUDA epilogues match the unfused ops", "[ops][linear][cuda]")
 }
 
 TEST_CASE("linear: CUDA epilogues in bf16 and f16 match the CPU, fused and unfused", "[ops][linear][cuda]") {
-  XLM_REQUIRE_GPU();
+  XLM_REQUIRE_GPU();  // bf16/f16: no CPU twin to stand in
   // cuBLASLt offers its bias epilogues mainly for 16-bit types, so this is where the
   // BIAS / BGRADB path (rather than the unfused fallback) is most likely to run. The
   // unfused ops round x W^T before adding b: two roundings, inside the same rule.
@@ -176,8 +176,8 @@ TEST_CASE("linear: CUDA epilogues in bf16 and f16 match the CPU, fused and unfus
   for (const Low& t : {Low{DType::bf16, 1.0 / 256}, Low{DType::f16, 1.0 / 2048}}) {
     for (const Shape& x_shape : {Shape{2, 3, 17}, Shape{64, 1024}, Shape{3, 129}, Shape{256, 64}}) {
       INFO(dtype_name(t.dtype) << " x " << shape_str(x_shape));
-      check_low_precision(fused, x_shape, 96, t.dtype, t.unit_roundoff, Device::cuda(0));
-      check_low_precision(unfused, x_shape, 96, t.dtype, t.unit_roundoff, Device::cuda(0));
+      check_low_precision(fused, x_shape, 96, t.dtype, t.unit_roundoff, xlm::test::gpu());
+      check_low_precision(unfused, x_shape, 96, t.dtype, t.unit_roundoff, xlm::test::gpu());
     }
   }
 }

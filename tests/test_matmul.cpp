@@ -137,7 +137,7 @@ TEST_CASE("matmul: shape errors name both operands", "[matmul][cpu]") {
 }
 
 TEST_CASE("matmul: CUDA matches the CPU on shapes larger than the harness's", "[matmul][cuda]") {
-  XLM_REQUIRE_GPU();
+  XLM_REQUIRE_GPU();  // bf16/f16: no CPU twin to stand in
   struct Case {
     Shape a, b;
     bool ta, tb;
@@ -157,7 +157,7 @@ TEST_CASE("matmul: CUDA matches the CPU on shapes larger than the harness's", "[
       const Tensor a64 = Tensor::from_doubles(a.to_doubles(), c.a, DType::f64);
       const Tensor b64 = Tensor::from_doubles(b.to_doubles(), c.b, DType::f64);
       const auto want = matmul(a64, b64, c.ta, c.tb).to_doubles();
-      const auto got = matmul(a.to(Device::cuda(0)), b.to(Device::cuda(0)), c.ta, c.tb).to_doubles();
+      const auto got = matmul(a.to(xlm::test::gpu()), b.to(xlm::test::gpu()), c.ta, c.tb).to_doubles();
       const int64_t k = c.ta ? c.a[c.a.size() - 2] : c.a.back();
       // f32: the GPU accumulates k terms in fp32 against an f64 reference: allow ~8 ulps (2^-23) per sqrt(k)
       const double u = dtype == DType::f32 ? 1.0 / (1 << 20) : dtype == DType::bf16 ? 1.0 / 256 : 1.0 / 2048;

@@ -1,7 +1,9 @@
 // Tensor handles: creation, views that share data, host copies of every
 // dtype, and the wording of shape errors.
 #include "core/error.h"
+#include "core/host_reads.h"
 #include "core/tensor.h"
+#include "kernels/add/add.h"
 #include "support.h"
 
 using namespace xlm;
@@ -64,16 +66,42 @@ TEST_CASE("tensor: device names parse and print", "[core]") {
   if (!cuda_available()) {
     CHECK_THROWS_AS(Tensor::zeros({2}, DType::f32, Device::cuda(0)), Error);
   }
+  // cpu:1, the CPU stand-in accelerator: host memory, but a device of its own.
+  const Device standin = Device::parse("cpu:1");
+  CHECK(standin.is_cpu());
+  CHECK(standin.str() == "cpu:1");
+  CHECK(standin != Device::cpu());
+  CHECK(Device::parse("cpu:0") == Device::cpu());
+  CHECK_THROWS_AS(Device::parse("cpu:2"), Error);
+}
+
+TEST_CASE("tensor: the stand-in device cpu:1 is a device of its own", "[core]") {
+  const Device standin = Device::parse("cpu:1");
+  const Tensor host = Tensor::from_doubles({1, 2, 3}, {3}, DType::f32);
+  const Tensor moved = host.to(standin);
+  CHECK(moved.device() == standin);
+  CHECK_FALSE(moved.same_data(host));  // a copy, as to a GPU
+  XLM_CHECK_THROWS(add(host, moved), DeviceError, "");
+  // A read back to the host counts as the blocking transfer it would be on a GPU...
+  const std::vector<double> want = host.to_doubles();
+  const int64_t before = host_transfer_count();
+  CHECK(moved.to(Device::cpu()).to_doubles() == want);
+  CHECK(host_transfer_count() == before + 2);  // the copy back, then to_doubles' modelled read of a host tensor
+  // ... but a CPU twin reading its own inputs does not.
+  const Tensor ids = Tensor::from_vector(std::vector<int64_t>{4, 5}, {2}, standin);
+  const int64_t twin = host_transfer_count();
+  CHECK(kernel_int64_values(ids) == std::vector<int64_t>{4, 5});
+  CHECK(host_transfer_count() == twin);
 }
 
 TEST_CASE("tensor: host <-> GPU copies preserve every dtype", "[core][cuda]") {
-  XLM_REQUIRE_GPU();
+  XLM_REQUIRE_GPU_OR_STANDIN();
   for (DType d : {DType::f32, DType::f64, DType::bf16, DType::f16, DType::i32, DType::i64, DType::u8}) {
     INFO(dtype_name(d));
     Tensor x = Tensor::from_doubles({0, 1, 2, 100, 7}, {5}, d);
-    Tensor g = x.to(Device::cuda(0));
-    CHECK(g.device().is_cuda());
+    Tensor g = x.to(xlm::test::gpu());
+    CHECK(g.device() == xlm::test::gpu());
     CHECK(g.to(Device::cpu()).to_doubles() == x.to_doubles());
-    CHECK(Tensor::zeros({3}, d, Device::cuda(0)).to_doubles() == std::vector<double>(3, 0.0));
+    CHECK(Tensor::zeros({3}, d, xlm::test::gpu()).to_doubles() == std::vector<double>(3, 0.0));
   }
 }

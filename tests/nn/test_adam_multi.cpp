@@ -94,7 +94,7 @@ TEST_CASE("adam_update_multi checks every argument before updating anything", "[
 
 TEST_CASE("adam_update_multi on CUDA matches the CPU, with bf16, f16 and f32 copy-out",
           "[nn][optimizer][adam_multi][cuda]") {
-  XLM_REQUIRE_GPU();
+  XLM_REQUIRE_GPU_OR_STANDIN();
   std::vector<int64_t> sizes;
   for (int i = 0; i < 30; ++i) sizes.push_back(1 + 977 * i);  // more tensors than one table holds
   sizes.push_back(321LL * 65536 + 5);                          // more chunks than one launch holds
@@ -103,11 +103,11 @@ TEST_CASE("adam_update_multi on CUDA matches the CPU, with bf16, f16 and f32 cop
   // bit for bit (cast to the same dtype is a copy).
   for (DType out_dtype : {DType::bf16, DType::f16, DType::f32}) {
     INFO(dtype_name(out_dtype));
-    Lists cpu = make_lists(sizes, Device::cpu()), gpu = make_lists(sizes, Device::cuda(0));
+    Lists cpu = make_lists(sizes, Device::cpu()), gpu = make_lists(sizes, xlm::test::gpu());
     std::vector<Tensor> cpu_out, out;
     for (int64_t n : sizes) {
       cpu_out.push_back(Tensor::zeros({n}, out_dtype));
-      out.push_back(Tensor::zeros({n}, out_dtype, Device::cuda(0)));
+      out.push_back(Tensor::zeros({n}, out_dtype, xlm::test::gpu()));
     }
     for (int64_t t = 1; t <= 2; ++t) {
       adam_update_multi(cpu.p, cpu.g, cpu.m, cpu.v, args_at(t), cpu_out);

@@ -78,13 +78,13 @@ TEST_CASE("clip_grad_norm_on_device: no gradient is a zero norm", "[nn][optimize
 }
 
 TEST_CASE("clip_grad_norm_on_device: CUDA matches the CPU", "[nn][optimizer][cuda]") {
-  XLM_REQUIRE_GPU();
+  XLM_REQUIRE_GPU_OR_STANDIN();
   for (double max_norm : {0.5, 1e9}) {
     const NamedTensors cpu = params_with_grads(DType::f32, 11);
-    const NamedTensors gpu = params_with_grads(DType::f32, 11, Device::cuda(0));
+    const NamedTensors gpu = params_with_grads(DType::f32, 11, xlm::test::gpu());
     const double want = clip_grad_norm_on_device(cpu, max_norm).item();
     const Tensor norm = clip_grad_norm_on_device(gpu, max_norm);
-    CHECK(norm.device() == Device::cuda(0));
+    CHECK(norm.device() == xlm::test::gpu());
     CHECK(norm.item() == Approx(want).epsilon(1e-6));
     XLM_CHECK_CLOSE(grads_of(gpu), grads_of(cpu), 1e-7, 1e-5);
   }

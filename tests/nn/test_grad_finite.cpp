@@ -68,12 +68,12 @@ TEST_CASE("unscale_grads_and_check: refuses a bad factor and CPU half types", "[
 }
 
 TEST_CASE("unscale_grads_and_check: CUDA matches the CPU for f32, bf16 and f16", "[nn][mixed_precision][cuda]") {
-  XLM_REQUIRE_GPU();
+  XLM_REQUIRE_GPU();  // bf16/f16: no CPU twin to stand in
   for (DType dtype : {DType::f32, DType::bf16, DType::f16}) {
     for (int64_t n : {1, 255, 257, 100003}) {
       std::vector<double> v(n);
       for (int64_t i = 0; i < n; ++i) v[i] = std::ldexp(std::sin(0.37 * i + n), 10);  // |v| < 1024
-      Tensor a = with_grad(v, dtype, Device::cuda());
+      Tensor a = with_grad(v, dtype, xlm::test::gpu());
       CHECK(all_finite({{"a", a}}));
       CHECK(unscale_grads_and_check({{"a", a}}, 1.0 / 1024));
       // A power-of-two unscale is exact in every dtype (no underflow at these magnitudes
@@ -86,13 +86,13 @@ TEST_CASE("unscale_grads_and_check: CUDA matches the CPU for f32, bf16 and f16",
       for (double bad : {kInf, std::nan("")}) {
         std::vector<double> w = v;
         w[n - 1] = bad;
-        Tensor b = with_grad(w, dtype, Device::cuda()), c = with_grad(v, dtype, Device::cuda());
+        Tensor b = with_grad(w, dtype, xlm::test::gpu()), c = with_grad(v, dtype, xlm::test::gpu());
         CHECK_FALSE(all_finite({{"c", c}, {"b", b}}));
         CHECK_FALSE(unscale_grads_and_check({{"c", c}, {"b", b}}, 0.5));
       }
     }
     // f16 overflow on unscale (factor > 1) is caught.
-    Tensor big = with_grad({60000.0}, dtype, Device::cuda());
+    Tensor big = with_grad({60000.0}, dtype, xlm::test::gpu());
     const bool finite = unscale_grads_and_check({{"big", big}}, 2.0);
     CHECK(finite == (dtype != DType::f16));
   }

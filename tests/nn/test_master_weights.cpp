@@ -114,8 +114,8 @@ TEST_CASE("MasterWeights: argument checks", "[nn][mixed_precision]") {
 }
 
 TEST_CASE("MasterWeights: bf16 model with f32 masters on CUDA", "[nn][mixed_precision][cuda]") {
-  XLM_REQUIRE_GPU();
-  const Device gpu = Device::cuda();
+  XLM_REQUIRE_GPU_OR_STANDIN();
+  const Device gpu = xlm::test::gpu();
   Tensor w = param({1.0, -2.0, 0.375}, DType::bf16, gpu);
   MasterWeights mw({{"w", w}}, DType::f32);
   const Tensor m = mw.master()[0].second;

@@ -27,8 +27,8 @@ Tensor forward_on(TransformerModel& model, Device device, bool causal) {
 }  // namespace
 
 TEST_CASE("nn: the model on CUDA matches the CPU (init, eval, dropout, gradients)", "[nn][cuda]") {
-  XLM_REQUIRE_GPU();
-  const Device gpu = Device::cuda(0);
+  XLM_REQUIRE_GPU_OR_STANDIN();
+  const Device gpu = xlm::test::gpu();
   TransformerModel cpu_model(nntest::tiny_config(), 31);
   TransformerModel gpu_model(nntest::tiny_config(), 31, gpu);
   const NamedTensors a = cpu_model.state_dict(), b = gpu_model.state_dict();
@@ -64,8 +64,8 @@ TEST_CASE("nn: the model on CUDA matches the CPU (init, eval, dropout, gradients
 }
 
 TEST_CASE("nn: cached decoding on CUDA equals the full causal forward", "[nn][cuda]") {
-  XLM_REQUIRE_GPU();
-  const Device gpu = Device::cuda(0);
+  XLM_REQUIRE_GPU_OR_STANDIN();
+  const Device gpu = xlm::test::gpu();
   TransformerModel model(nntest::tiny_config(true), 32, gpu);
   model.set_training(false);
   const std::vector<int64_t> words = {1, 10, 19, 7, 1, 4, 10, 6};  // (B=2, T=4)

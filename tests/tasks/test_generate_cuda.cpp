@@ -10,8 +10,8 @@
 using namespace xlm;
 
 TEST_CASE("generate: greedy and beam on CUDA match the CPU", "[tasks][generate][cuda]") {
-  XLM_REQUIRE_GPU();
-  const Device gpu = Device::cuda(0);
+  XLM_REQUIRE_GPU_OR_STANDIN();
+  const Device gpu = xlm::test::gpu();
   nn::TransformerModel cpu_model(nntest::tiny_config(true), 12);
   for (auto& [name, t] : cpu_model.parameters())
     if (name == "pred_layer.proj.bias") t.data<float>()[1] += 2.5f;  // end some sentences early

@@ -49,7 +49,7 @@ double mean(const std::vector<float>& v, size_t begin, size_t end) {
 }  // namespace
 
 TEST_CASE("bf16 and fp16 training on the GPU lowers the loss and tracks fp32", "[tasks][train][precision][cuda]") {
-  XLM_REQUIRE_GPU();
+  XLM_REQUIRE_GPU();  // bf16/f16: no CPU twin to stand in
   const std::string dump = xlm::test::scratch_dir("precision-cuda");
   const std::vector<float> fp32 = clm_losses(dump, "fp32");
   for (const char* precision : {"bf16", "fp16"}) {

@@ -46,7 +46,7 @@ StepResult one_step(const xlm::nn::TransformerConfig& config, const xlm::objecti
 }  // namespace
 
 TEST_CASE("one training step is the same on the CPU and the GPU", "[tasks][train][cuda]") {
-  XLM_REQUIRE_GPU();
+  XLM_REQUIRE_GPU_OR_STANDIN();
   const std::string data = xlm::test::pretrain_data_dir();
   const auto dictionary = xlm::text::Dictionary::from_vocab_file(data + "/vocab");
   auto file = std::make_shared<const xlm::text::BinarizedFile>(xlm::text::BinarizedFile::open(data + "/train.fr.xbin"));
@@ -71,7 +71,7 @@ TEST_CASE("one training step is the same on the CPU and the GPU", "[tasks][train
   config.gelu_activation = true;
 
   const StepResult cpu = one_step(config, batch, xlm::Device::cpu());
-  const StepResult gpu = one_step(config, batch, xlm::Device::cuda(0));
+  const StepResult gpu = one_step(config, batch, xlm::test::gpu());
   CHECK(gpu.loss == Approx(cpu.loss).epsilon(1e-5));
   CHECK(gpu.grad_norm == Approx(cpu.grad_norm).epsilon(1e-4));
   REQUIRE(cpu.grads.size() == gpu.grads.size());
