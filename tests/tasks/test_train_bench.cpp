@@ -18,6 +18,7 @@
 #include <cmath>
 #include <filesystem>
 #include <regex>
+#include <string>
 
 using namespace xlm;
 
@@ -71,19 +72,29 @@ TEST_CASE("random bench batches: real words, XLM's layout, about word_pred predi
   }
 }
 
-TEST_CASE("run_train_bench times MLM+TLM steps and reports consistent figures", "[bench]") {
+namespace {
+
+// The tiny preset at a unit test's size: 60 words, 16 dims, 2 heads, 1 layer, 4 x 12 tokens a step.
+tasks::TrainBenchConfig small_config(const std::string& device) {
   tasks::TrainBenchConfig c = tasks::train_bench_preset("tiny");
-  c.device = xlm::test::task_device();
+  c.device = device;
   c.n_words = 60;
   c.emb_dim = 16;
   c.n_heads = 2;
   c.n_layers = 1;
-  c.n_langs = 3;
-  c.tlm = true;
   c.batch_size = 4;
   c.bptt = 12;
-  c.steps = 3;
   c.warmup = 1;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("run_train_bench times MLM+TLM steps and reports consistent figures", "[bench]") {
+  tasks::TrainBenchConfig c = small_config(xlm::test::task_device());
+  c.n_langs = 3;
+  c.tlm = true;
+  c.steps = 3;
   const tasks::TrainBenchResult r = tasks::run_train_bench(c);
   CHECK(r.device == xlm::test::task_device());
   CHECK(r.precision == "fp32");
@@ -105,16 +116,8 @@ TEST_CASE("run_train_bench times MLM+TLM steps and reports consistent figures", 
 TEST_CASE("bench train on the stand-in device cpu:1: the host probe finds a step without a read back", "[bench]") {
   // cpu:1 moves every batch to a device of its own (core/device.h): a step
   // that copied anything back would make the probe report n/a, as on a GPU.
-  tasks::TrainBenchConfig c = tasks::train_bench_preset("tiny");
-  c.device = "cpu:1";
-  c.n_words = 60;
-  c.emb_dim = 16;
-  c.n_heads = 2;
-  c.n_layers = 1;
-  c.batch_size = 4;
-  c.bptt = 12;
+  tasks::TrainBenchConfig c = small_config("cpu:1");
   c.steps = 2;
-  c.warmup = 1;
   const tasks::TrainBenchResult r = tasks::run_train_bench(c);
   CHECK(r.device == "cpu:1");
   REQUIRE(r.ms_per_step_host.has_value());
