@@ -13,17 +13,18 @@
 #include <cuda_runtime.h>
 
 #include <cstddef>
-#include <string>
 
 namespace xlm {
 
 constexpr size_t kDefaultSharedBytes = 48 * 1024;  // per block, without cudaFuncSetAttribute
 
 // Lets `kernel` launch on the current device with `dynamic_bytes` of dynamic
-// shared memory per block. ShapeError "<what> need N bytes of shared memory
-// per block, this GPU allows M" when the device cannot give that much.
+// shared memory per block. ShapeError "<op>: <size_name> = <size> need N
+// bytes of shared memory per block, this GPU allows M" when the device cannot
+// give that much (the message is formatted only then: this runs per launch).
 template <typename Kernel>
-void reserve_dynamic_shared(Kernel kernel, size_t dynamic_bytes, const std::string& what) {
+void reserve_dynamic_shared(Kernel kernel, size_t dynamic_bytes, const char* op, const char* size_name,
+                            long long size) {
   cudaFuncAttributes attributes{};
   XLM_CUDA_CHECK(cudaFuncGetAttributes(&attributes, kernel));
   const size_t total = dynamic_bytes + attributes.sharedSizeBytes;
@@ -32,7 +33,8 @@ void reserve_dynamic_shared(Kernel kernel, size_t dynamic_bytes, const std::stri
   XLM_CUDA_CHECK(cudaGetDevice(&device));
   XLM_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
   XLM_CHECK(total <= static_cast<size_t>(optin), ShapeError,
-            "{} need {} bytes of shared memory per block, this GPU allows {}", what, total, optin);
+            "{}: {} = {} need {} bytes of shared memory per block, this GPU allows {}", op, size_name, size, total,
+            optin);
   XLM_CUDA_CHECK(
       cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(dynamic_bytes)));
 }

@@ -67,7 +67,7 @@ void launch_mma_forward(const Tensor& q, const Tensor& k, const Tensor& v, const
                         Tensor& logsumexp, cudaStream_t stream) {
   auto kernel = attention_detail::attention_forward_mma_kernel<T, D>;
   const size_t bytes = attention_detail::mma_shared_bytes<D>();
-  reserve_dynamic_shared(kernel, bytes, fmt::format("attention forward: head size D = {}", D));
+  reserve_dynamic_shared(kernel, bytes, "attention forward", "head size D", D);
   kernel<<<head_grid(q, attention_detail::kMmaBlockQ, "attention", "q"), attention_detail::kMmaThreads, bytes,
            stream>>>(static_cast<const uint16_t*>(q.data_ptr()), static_cast<const uint16_t*>(k.data_ptr()),
                      static_cast<const uint16_t*>(v.data_ptr()), static_cast<uint16_t*>(out.data_ptr()),
@@ -82,14 +82,14 @@ void launch_mma_backward(const Tensor& q, const Tensor& k, const Tensor& v, cons
   auto bits = [](const Tensor& t) { return static_cast<const uint16_t*>(t.data_ptr()); };
   auto dq_kernel = attention_detail::attention_backward_dq_mma_kernel<T, D>;
   const size_t dq_bytes = attention_detail::mma_dq_shared_bytes<D>();
-  reserve_dynamic_shared(dq_kernel, dq_bytes, fmt::format("attention backward (dQ): head size D = {}", D));
+  reserve_dynamic_shared(dq_kernel, dq_bytes, "attention backward (dQ)", "head size D", D);
   dq_kernel<<<head_grid(q, 64, "attention_backward", "q"), attention_detail::kMmaThreads, dq_bytes, stream>>>(
       bits(q), bits(k), bits(v), bits(grad_out), logsumexp.data<float>(), delta.data<float>(),
       static_cast<uint16_t*>(grad_q.data_ptr()), a);
   XLM_CUDA_CHECK_LAUNCH();
   auto dkdv_kernel = attention_detail::attention_backward_dkdv_mma_kernel<T, D>;
   const size_t dkdv_bytes = attention_detail::mma_dkdv_shared_bytes<D>();
-  reserve_dynamic_shared(dkdv_kernel, dkdv_bytes, fmt::format("attention backward (dK, dV): head size D = {}", D));
+  reserve_dynamic_shared(dkdv_kernel, dkdv_bytes, "attention backward (dK, dV)", "head size D", D);
   dkdv_kernel<<<head_grid(k, 64, "attention_backward", "k"), attention_detail::kMmaThreads, dkdv_bytes,
                 stream>>>(bits(q), bits(k), bits(v), bits(grad_out), logsumexp.data<float>(), delta.data<float>(),
                           static_cast<uint16_t*>(grad_k.data_ptr()), static_cast<uint16_t*>(grad_v.data_ptr()), a);
@@ -115,7 +115,7 @@ void attention_forward_cuda(const Tensor& q, const Tensor& k, const Tensor& v, c
     }
     auto kernel = attention_detail::attention_forward_generic_kernel<T>;
     const size_t bytes = attention_detail::generic_forward_shared_bytes(a.d);
-    reserve_dynamic_shared(kernel, bytes, fmt::format("attention forward: head size D = {}", a.d));
+    reserve_dynamic_shared(kernel, bytes, "attention forward", "head size D", a.d);
     kernel<<<head_grid(q, attention_detail::kGenericRows, "attention", "q"), attention_detail::kGenericThreads,
              bytes, ctx.stream>>>(static_cast<const T*>(q.data_ptr()), static_cast<const T*>(k.data_ptr()),
                                   static_cast<const T*>(v.data_ptr()), static_cast<T*>(out.data_ptr()),
@@ -156,14 +156,14 @@ void attention_backward_cuda(const Tensor& q, const Tensor& k, const Tensor& v, 
 
     const size_t bytes = attention_detail::generic_backward_shared_bytes(a.d);
     auto dq_kernel = attention_detail::attention_backward_dq_kernel<T>;
-    reserve_dynamic_shared(dq_kernel, bytes, fmt::format("attention backward (dQ): head size D = {}", a.d));
+    reserve_dynamic_shared(dq_kernel, bytes, "attention backward (dQ)", "head size D", a.d);
     dq_kernel<<<head_grid(q, attention_detail::kGenericRows, "attention_backward", "q"),
                 attention_detail::kGenericThreads, bytes, ctx.stream>>>(
         pq, pk, pv, pgo, logsumexp.data<float>(), delta.data<float>(), static_cast<T*>(grad_q.data_ptr()), a);
     XLM_CUDA_CHECK_LAUNCH();
 
     auto dkdv_kernel = attention_detail::attention_backward_dkdv_kernel<T>;
-    reserve_dynamic_shared(dkdv_kernel, bytes, fmt::format("attention backward (dK, dV): head size D = {}", a.d));
+    reserve_dynamic_shared(dkdv_kernel, bytes, "attention backward (dK, dV)", "head size D", a.d);
     dkdv_kernel<<<head_grid(k, attention_detail::kGenericRows, "attention_backward", "k"),
                   attention_detail::kGenericThreads, bytes, ctx.stream>>>(
         pq, pk, pv, pgo, logsumexp.data<float>(), delta.data<float>(), static_cast<T*>(grad_k.data_ptr()),

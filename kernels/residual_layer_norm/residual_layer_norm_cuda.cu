@@ -230,7 +230,7 @@ void residual_layer_norm_forward_cuda(const Tensor& x, const Tensor& f, const Te
                      vec4_aligned<T>(gamma.data_ptr()) && vec4_aligned<T>(beta.data_ptr()) &&
                      vec4_aligned<T>(y.data_ptr());
     auto launch = [&](auto kernel) {
-      reserve_dynamic_shared(kernel, shared, fmt::format("residual_layer_norm: rows of C = {}", C));
+      reserve_dynamic_shared(kernel, shared, "residual_layer_norm", "rows of C", C);
       kernel<<<row_blocks(rows), threads_for(C), shared, ctx.stream>>>(
           static_cast<const T*>(x.data_ptr()), static_cast<const T*>(f.data_ptr()),
           static_cast<const T*>(gamma.data_ptr()), static_cast<const T*>(beta.data_ptr()), static_cast<float>(eps),
@@ -261,7 +261,7 @@ void residual_layer_norm_backward_cuda(const Tensor& x, const Tensor& f, const T
                      vec4_aligned<T>(gamma.data_ptr()) && vec4_aligned<T>(grad_y.data_ptr()) &&
                      vec4_aligned<T>(grad_x.data_ptr()) && vec4_aligned<T>(grad_f.data_ptr());
     auto launch = [&](auto kernel) {
-      reserve_dynamic_shared(kernel, shared, fmt::format("residual_layer_norm_backward: rows of C = {}", C));
+      reserve_dynamic_shared(kernel, shared, "residual_layer_norm_backward", "rows of C", C);
       kernel<<<static_cast<unsigned>(blocks), threads_for(C), shared, ctx.stream>>>(
           static_cast<const T*>(x.data_ptr()), static_cast<const T*>(f.data_ptr()),
           static_cast<const T*>(gamma.data_ptr()), static_cast<const float*>(mean.data_ptr()),
