@@ -126,18 +126,18 @@ void gemm_bf16(const Tensor& a, const Tensor& b, Tensor& c, int64_t m, int64_t n
 }
 
 std::string cudnn_attention_unavailable() {
-#if XLM_WITH_CUDNN
-#if CUDNN_VERSION < 8900
-  return fmt::format("cuDNN {} found at build time has no fused attention (needs >= 8.9)", CUDNN_VERSION);
-#else
-  // cuDNN's fused attention is reached through an operation graph; the
-  // cudnn_frontend header that builds the SDPA graph is not part of the
-  // toolkit, and the backend-descriptor path is not written here.
+#if XLM_WITH_CUDNN_FRONTEND
+  // The frontend's SDPA graph needs cuDNN 9 at run time (the wheel beside
+  // PyTorch may differ from the headers this was built with).
+  if (cudnnGetVersion() < 90000)
+    return fmt::format("cuDNN runtime {} is older than 9.0, which the frontend's SDPA graph needs", cudnnGetVersion());
+  return "";
+#elif XLM_WITH_CUDNN
   return fmt::format(
-      "cuDNN {} (runtime {}) found, but its SDPA graph needs the cudnn_frontend header, which this build does not "
-      "use; compare with torch_cudnn from benchmarks/peers/torch_kernels.py instead",
-      CUDNN_VERSION, cudnnGetVersion());
-#endif
+      "cuDNN {} was found at build time but not the cudnn_frontend header its SDPA graph is built with "
+      "(scripts/fetch-cudnn-frontend, docs/kernels.md); compare with torch_cudnn from "
+      "benchmarks/peers/torch_kernels.py instead",
+      CUDNN_VERSION);
 #else
   return "cuDNN was not found at build time";
 #endif

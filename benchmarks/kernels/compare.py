@@ -7,8 +7,11 @@ kernel names, shape labels and dtype names for that reason. For every row
 of ours (impl "xlm") and every peer implementation of the same row the
 table gives both medians and the speed ratio peer_ms / ours_ms, so 1.0 or
 more means ours is at least as fast: the way docs/kernels.md states its
-targets ("attention fwd+bwd >= 1.0x cuDNN"). After the table: the geometric
-mean of the speed per (kernel, peer implementation), the figures to quote.
+targets ("attention fwd+bwd >= 1.0x cuDNN"). Peers timed inside our own
+program (impl "cudnn": cuDNN's fused attention, when the build has the
+cudnn_frontend header) are compared the same way, from our report. After the
+table: the geometric mean of the speed per (kernel, peer implementation), the
+figures to quote.
 
     benchmarks/kernels/compare.py OURS.json PEER.json
 
@@ -20,6 +23,8 @@ import math
 import sys
 
 OURS_IMPL = "xlm"
+# Peers that xlm_kernel_bench times itself, in the same process and run.
+SAME_RUN_PEERS = ("cudnn",)
 
 
 def key(row):
@@ -30,7 +35,8 @@ def compare(ours, peer):
     """List of dicts (kernel, shape, dtype, impl, ours_ms, peer_ms, speed), one
     per (our row, peer implementation of the same row), in our rows' order."""
     peers = {}
-    for row in peer.get("rows", []):
+    same_run = [r for r in ours.get("rows", []) if r.get("impl") in SAME_RUN_PEERS]
+    for row in same_run + peer.get("rows", []):
         peers.setdefault(key(row), []).append(row)
     out = []
     for row in ours.get("rows", []):
@@ -49,6 +55,7 @@ def compare(ours, peer):
 def unmatched(ours, peer):
     """Our rows (impl xlm) that no peer row matches, as (kernel, shape, dtype)."""
     have = {key(r) for r in peer.get("rows", [])}
+    have |= {key(r) for r in ours.get("rows", []) if r.get("impl") in SAME_RUN_PEERS}
     return [key(r) for r in ours.get("rows", []) if r.get("impl") == OURS_IMPL and key(r) not in have]
 
 

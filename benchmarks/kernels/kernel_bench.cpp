@@ -9,11 +9,15 @@
 // table fits in memory one case at a time. docs/kernels.md says how to run it.
 #include "benchmarks/kernels/bench_cuda.h"
 #include "benchmarks/kernels/bench_math.h"
+#if XLM_WITH_CUDNN_FRONTEND
+#include "benchmarks/kernels/bench_cudnn.h"
+#endif
 
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/tensor.h"
 #include "kernels/attention/attention.h"
+#include "kernels/cast/cast.h"
 #include "kernels/cross_entropy/cross_entropy.h"
 #include "kernels/gelu/gelu.h"
 #include "kernels/add/add.h"
@@ -24,6 +28,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -77,6 +82,84 @@ Case copy_case(const std::string& kernel, const std::string& shape, DType dtype,
   };
   return c;
 }
+
+#if XLM_WITH_CUDNN_FRONTEND
+// max |a - b| / max |b| over all elements, on the host in f32: a peer's row is
+// timed only once it computes what ours does.
+double relative_difference(const Tensor& a, const Tensor& b) {
+  const Device cpu = Device::cpu();
+  const Tensor ha = cast(a, DType::f32).to(cpu), hb = cast(b, DType::f32).to(cpu);
+  const float* pa = ha.data<float>();
+  const float* pb = hb.data<float>();
+  double diff = 0, scale = 0;
+  for (int64_t i = 0; i < ha.numel(); ++i) {
+    diff = std::max(diff, std::abs(static_cast<double>(pa[i]) - pb[i]));
+    scale = std::max(scale, std::abs(static_cast<double>(pb[i])));
+  }
+  return scale > 0 ? diff / scale : diff;
+}
+
+// cuDNN's result against ours on the first input set. The bound is loose (a
+// few bf16/f16 steps of the largest value): it catches a wrong layout, scale
+// or mask, not rounding.
+void check_agreement(const Tensor& theirs, const Tensor& ours, DType dt, const char* what, const AttentionShape& sh) {
+  const double bound = dt == DType::bf16 ? 4e-2 : 1e-2;
+  const double d = relative_difference(theirs, ours);
+  XLM_CHECK(std::isfinite(d) && d <= bound, BackendError,
+            "cuDNN attention {} differs from ours at {}: max |diff| / max |ours| = {:.3g} > {:.3g}", what,
+            sh.label(), d, bound);
+}
+
+// cuDNN's fused attention (bench_cudnn.h) on the same (B, T, H, D) inputs as
+// our rows, forward alone and forward + backward, each checked against ours
+// before it is timed.
+void add_cudnn_attention_rows(Cases& out, DType dt, const AttentionShape& sh, double fwd, double bwd) {
+  if (dt != DType::bf16 && dt != DType::f16) return;  // cuDNN's fused attention takes no f32
+  const Shape btdh{sh.batch, sh.seq, sh.heads, sh.head_dim};       // (B, T, H, D)
+  const Shape stats_shape{sh.batch, sh.heads, sh.seq};             // (B, H, T) f32
+  AttentionOptions opts;
+  opts.causal = sh.causal;
+
+  Case f{"attention_fwd", "cudnn", sh.label(), dt, 0, fwd, nullptr};
+  f.make = [sh, btdh, stats_shape, dt, opts](int sets) -> std::function<void(int)> {
+    auto q = random_sets(sets, btdh, dt, 1), k = random_sets(sets, btdh, dt, 2), v = random_sets(sets, btdh, dt, 3);
+    auto graph = std::make_shared<CudnnAttention>(sh.batch, sh.seq, sh.heads, sh.head_dim, sh.causal, dt, false);
+    Tensor o = Tensor::empty(btdh, dt, kGpu), stats = Tensor::empty(stats_shape, DType::f32, kGpu);
+    graph->forward(q[0], k[0], v[0], o, stats);
+    {
+      autograd::NoGradGuard no_grad;
+      check_agreement(o, attention(q[0], k[0], v[0], Tensor(), opts), dt, "forward", sh);
+    }
+    return [graph, q, k, v, o, stats](int s) { graph->forward(q[s], k[s], v[s], o, stats); };
+  };
+
+  Case fb{"attention_fwdbwd", "cudnn", sh.label(), dt, 0, fwd + bwd, nullptr};
+  fb.make = [sh, btdh, stats_shape, dt, opts](int sets) -> std::function<void(int)> {
+    auto q = random_sets(sets, btdh, dt, 1), k = random_sets(sets, btdh, dt, 2), v = random_sets(sets, btdh, dt, 3);
+    Tensor grad = random_tensor(btdh, dt, 4);
+    auto graph = std::make_shared<CudnnAttention>(sh.batch, sh.seq, sh.heads, sh.head_dim, sh.causal, dt, true);
+    Tensor o = Tensor::empty(btdh, dt, kGpu), stats = Tensor::empty(stats_shape, DType::f32, kGpu);
+    Tensor dq = Tensor::empty(btdh, dt, kGpu), dk = Tensor::empty(btdh, dt, kGpu), dv = Tensor::empty(btdh, dt, kGpu);
+    auto run = [graph, q, k, v, grad, o, stats, dq, dk, dv](int s) {
+      graph->forward(q[s], k[s], v[s], o, stats);
+      graph->backward(q[s], k[s], v[s], o, stats, grad, dq, dk, dv);
+    };
+    run(0);
+    {
+      autograd::NoGradGuard no_grad;
+      AttentionResult r = attention_with_logsumexp(q[0], k[0], v[0], Tensor(), opts);
+      AttentionGrads g = attention_backward(q[0], k[0], v[0], r.out, r.logsumexp, grad, Tensor(), opts);
+      check_agreement(o, r.out, dt, "forward", sh);
+      check_agreement(dq, g.q, dt, "dQ", sh);
+      check_agreement(dk, g.k, dt, "dK", sh);
+      check_agreement(dv, g.v, dt, "dV", sh);
+    }
+    return run;
+  };
+  out.push_back(f);
+  out.push_back(fb);
+}
+#endif
 
 // ---- attention: ours (the fused attention op), the unfused composition, cuDNN
 void add_attention_rows(Cases& out, DType dt, const BenchOptions& o) {
@@ -146,6 +229,9 @@ void add_attention_rows(Cases& out, DType dt, const BenchOptions& o) {
     out.push_back(forward_case("xlm_unfused", bhtd, unfused));
     out.push_back(ours_training);
     out.push_back(training_case("xlm_unfused", bhtd, unfused));
+#if XLM_WITH_CUDNN_FRONTEND
+    if (cudnn_attention_unavailable().empty()) add_cudnn_attention_rows(out, dt, sh, fwd, bwd);
+#endif
   }
 }
 

@@ -18,6 +18,12 @@ OURS = {"program": "xlm_kernel_bench", "device": "GPU", "commit": "abc", "rows":
     {"kernel": "attention_fwd", "impl": "xlm", "shape": "B=64 T=256 H=16 D=64", "dtype": "bf16", "median_ms": 2.0},
     {"kernel": "attention_fwd", "impl": "xlm_unfused", "shape": "B=64 T=256 H=16 D=64", "dtype": "bf16",
      "median_ms": 5.0},
+    {"kernel": "attention_fwd", "impl": "cudnn", "shape": "B=64 T=256 H=16 D=64", "dtype": "bf16",
+     "median_ms": 2.5},
+    {"kernel": "attention_fwdbwd", "impl": "xlm", "shape": "B=64 T=256 H=16 D=64", "dtype": "bf16",
+     "median_ms": 4.0},
+    {"kernel": "attention_fwdbwd", "impl": "cudnn", "shape": "B=64 T=256 H=16 D=64", "dtype": "bf16",
+     "median_ms": 3.0},
     {"kernel": "gelu_fwd", "impl": "xlm", "shape": "N=16384 C=4096", "dtype": "f32", "median_ms": 0.5},
     {"kernel": "gelu_fwd", "impl": "copy", "shape": "N=16384 C=4096", "dtype": "f32", "median_ms": 0.4},
     {"kernel": "layer_norm_fwd", "impl": "xlm", "shape": "N=16384 C=1024", "dtype": "f16", "median_ms": 0.1},
@@ -36,12 +42,15 @@ class CompareTest(unittest.TestCase):
     def test_rows_and_speed(self):
         rows = compare.compare(OURS, PEER)
         got = [(r["kernel"], r["impl"], r["dtype"], round(r["speed"], 6)) for r in rows]
-        # Only impl "xlm" rows of ours; every peer implementation of the same (kernel, shape, dtype).
-        self.assertEqual(got, [("attention_fwd", "torch_flash", "bf16", 0.5),
+        # Only impl "xlm" rows of ours; every peer implementation of the same (kernel, shape, dtype):
+        # the in-run cudnn rows of our own report first, then the peer report's.
+        self.assertEqual(got, [("attention_fwd", "cudnn", "bf16", 1.25),
+                               ("attention_fwd", "torch_flash", "bf16", 0.5),
                                ("attention_fwd", "torch_cudnn", "bf16", 1.5),
+                               ("attention_fwdbwd", "cudnn", "bf16", 0.75),
                                ("gelu_fwd", "torch", "f32", 1.2)])
-        self.assertEqual(rows[0]["ours_ms"], 2.0)
-        self.assertEqual(rows[0]["peer_ms"], 1.0)
+        self.assertEqual(rows[1]["ours_ms"], 2.0)
+        self.assertEqual(rows[1]["peer_ms"], 1.0)
 
     def test_unmatched(self):
         self.assertEqual(compare.unmatched(OURS, PEER), [("layer_norm_fwd", "N=16384 C=1024", "f16")])
@@ -61,6 +70,7 @@ class CompareTest(unittest.TestCase):
         self.assertIn("1.50x", text)
         self.assertIn("0.50x", text)
         self.assertIn("1.20x", text)
+        self.assertIn("0.75x", text)
         self.assertIn("1 of our rows have no peer row", text)
         self.assertEqual(compare.main(["compare.py"]), 2)
 
