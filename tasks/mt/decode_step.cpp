@@ -1,12 +1,12 @@
-// See decode_step.h. The log-softmax is computed in fp64 on the host from the
-// logits as the device produced them, so greedy's argmax and beam search's
-// top-k see the same ordering of candidates.
+// See decode_step.h. decode_topk's log-softmax is fp64 from the logits as the
+// device produced them, so greedy's argmax and beam search's top-k see the
+// same ordering of candidates on every backend.
 #include "tasks/mt/decode_step.h"
 
 #include "core/error.h"
+#include "kernels/decode_topk/decode_topk.h"
 
 #include <algorithm>
-#include <cmath>
 
 namespace xlm::tasks {
 
@@ -28,7 +28,8 @@ int64_t check_generation_args(const nn::TransformerModel& decoder, const Tensor&
   return std::min(max_len, c.max_positions + 1);
 }
 
-std::vector<double> DecodeStep::log_probs(const std::vector<int64_t>& tokens, const std::vector<int64_t>& lengths) {
+DecodeStep::Best DecodeStep::best_words(const std::vector<int64_t>& tokens, const std::vector<int64_t>& lengths,
+                                        int64_t k, const std::vector<double>& bias) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   const Device device = decoder.device();
   nn::ForwardArgs args;
@@ -40,19 +41,11 @@ std::vector<double> DecodeStep::log_probs(const std::vector<int64_t>& tokens, co
   args.src_enc = src_enc;
   args.src_len = src_len;
   args.cache = &cache;
-  const Tensor hidden = decoder.forward(args);                                    // (N, 1, D)
+  const Tensor hidden = decoder.forward(args);                                           // (N, 1, D)
   const Tensor logits = decoder.predict(hidden.reshape({n, decoder.config().emb_dim}));  // (N, V)
-  std::vector<double> out = logits.to_doubles();                                   // (N, V)
-  const int64_t V = logits.size(1);
-  for (int64_t r = 0; r < n; ++r) {
-    double* row = out.data() + r * V;
-    const double top = *std::max_element(row, row + V);
-    double sum = 0;
-    for (int64_t v = 0; v < V; ++v) sum += std::exp(row[v] - top);
-    const double lse = top + std::log(sum);
-    for (int64_t v = 0; v < V; ++v) row[v] -= lse;
-  }
-  return out;
+  const Tensor row_bias = bias.empty() ? Tensor() : Tensor::from_vector(bias, {n}, device);  // (N)
+  const DecodeTopK top = decode_topk(logits, row_bias, k);
+  return {top.values.to_vector<double>(), top.indices.to_vector<int64_t>()};
 }
 
 }  // namespace xlm::tasks

@@ -1,6 +1,7 @@
 // What greedy and beam decoding share: argument checks, and one cached
-// decoder step that turns the newest token of every row into next-token
-// log-probabilities on the host (fp64 log-softmax of the (N, n_words) logits).
+// decoder step that turns the newest token of every row into its k best next
+// words (fp64 log-probabilities, kernels/decode_topk), chosen on the model's
+// device: a step copies (N, k) candidates to the host, not (N, n_words) logits.
 #pragma once
 
 #include "core/tensor.h"
@@ -24,9 +25,16 @@ struct DecodeStep {
   Tensor src_len;  // (N) i64
   int64_t tgt_lang_id;
 
+  struct Best {
+    std::vector<double> values;   // (N, k) row-major: bias[r] + log p(word), best first
+    std::vector<int64_t> words;   // (N, k)
+  };
   // tokens (N): the token at position cache.slen of each row; lengths (N):
-  // each row's total length including it. -> log-probs (N, n_words) row-major.
-  std::vector<double> log_probs(const std::vector<int64_t>& tokens, const std::vector<int64_t>& lengths);
+  // each row's total length including it; bias (N) or empty for 0: added to
+  // every log-probability of its row (beam search's running scores). -> the k
+  // best words of each row in decode_topk's order (ties: the lower word id).
+  Best best_words(const std::vector<int64_t>& tokens, const std::vector<int64_t>& lengths, int64_t k,
+                  const std::vector<double>& bias);
 };
 
 }  // namespace xlm::tasks

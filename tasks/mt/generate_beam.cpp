@@ -16,7 +16,7 @@
 #include "tasks/mt/generate.h"
 
 #include <algorithm>
-#include <numeric>
+#include <cmath>
 
 namespace xlm::tasks {
 
@@ -69,34 +69,40 @@ Generated generate_beam(nn::TransformerModel& decoder, const Tensor& src_enc, co
 
   nn::DecoderCache cache;
   DecodeStep step{decoder, cache, repeat_rows(src_enc, K), repeat_rows(src_len, K), tgt_lang_id};
-  std::vector<int64_t> order(static_cast<size_t>(K * V));
+  // Per row, its best k_row words (values already include the row's beam
+  // score); a sentence's best 2K extensions over all K * V are the best 2K of
+  // the union of its rows' (decode_topk.h).
+  const int64_t k_row = std::min<int64_t>(2 * K, V);
+  const int64_t n_cand = std::min<int64_t>(2 * K, K * V);
+  std::vector<Candidate> pool(static_cast<size_t>(K * k_row));  // (K * k_row) one sentence's candidates
   std::vector<Candidate> next;  // (N) the new beams
   next.reserve(static_cast<size_t>(N));
 
   int64_t cur_len = 1;
   while (cur_len < max_len) {
-    const std::vector<double> log_probs =
-        step.log_probs(last, std::vector<int64_t>(static_cast<size_t>(N), cur_len));  // (N, V)
+    const DecodeStep::Best best_words =
+        step.best_words(last, std::vector<int64_t>(static_cast<size_t>(N), cur_len), k_row, beam_scores);  // (N, k_row)
     next.clear();
     for (size_t s = 0; s < nb; ++s) {
       const int64_t first_row = static_cast<int64_t>(s * nk);
-      // The 2K best extensions over (beam, word), best first, ties by lower flat index.
-      auto value = [&](int64_t flat) {
-        const int64_t row = first_row + flat / V;
-        return beam_scores[static_cast<size_t>(row)] + log_probs[static_cast<size_t>(row * V + flat % V)];
-      };
-      const int64_t n_cand = std::min<int64_t>(2 * K, K * V);
-      std::iota(order.begin(), order.end(), int64_t{0});
-      std::partial_sort(order.begin(), order.begin() + n_cand, order.end(), [&](int64_t a, int64_t b) {
-        const double va = value(a), vb = value(b);
-        return va > vb || (va == vb && a < b);
+      for (int64_t j = 0; j < K; ++j)
+        for (int64_t i = 0; i < k_row; ++i) {
+          const size_t at = static_cast<size_t>((first_row + j) * k_row + i);
+          pool[static_cast<size_t>(j * k_row + i)] = Candidate{best_words.values[at], best_words.words[at], first_row + j};
+        }
+      // The 2K best extensions over (beam, word), best first; ties by the lower
+      // flat index (beam * V + word), NaN last.
+      auto flat = [&](const Candidate& x) { return (x.source - first_row) * V + x.word; };
+      std::partial_sort(pool.begin(), pool.begin() + n_cand, pool.end(), [&](const Candidate& a, const Candidate& b) {
+        if (std::isnan(a.value) || std::isnan(b.value))
+          return std::isnan(a.value) == std::isnan(b.value) ? flat(a) < flat(b) : std::isnan(b.value);
+        return a.value > b.value || (a.value == b.value && flat(a) < flat(b));
       });
-      done[s] = done[s] || hyps[s].is_done(value(order[0]));
+      done[s] = done[s] || hyps[s].is_done(pool[0].value);
       const size_t before = next.size();
       if (!done[s]) {
         for (int64_t i = 0; i < n_cand; ++i) {
-          const int64_t flat = order[static_cast<size_t>(i)];
-          const Candidate cand{value(flat), flat % V, first_row + flat / V};
+          const Candidate& cand = pool[static_cast<size_t>(i)];
           if (cand.word == c.eos_index || cur_len + 1 == max_len) {
             hyps[s].add(beams[static_cast<size_t>(cand.source)], cand.value);
           } else {

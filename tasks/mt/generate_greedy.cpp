@@ -14,7 +14,7 @@ Generated generate_greedy(nn::TransformerModel& decoder, const Tensor& src_enc, 
   max_len = check_generation_args(decoder, src_enc, src_len, tgt_lang_id, max_len, "generate_greedy");
   autograd::NoGradGuard no_grad;
   const nn::TransformerConfig& c = decoder.config();
-  const int64_t B = src_enc.size(0), V = c.n_words;
+  const int64_t B = src_enc.size(0);
   const size_t nb = static_cast<size_t>(B);
 
   std::vector<std::vector<int64_t>> rows(nb, std::vector<int64_t>{c.eos_index});  // generated so far, per row
@@ -27,19 +27,16 @@ Generated generate_greedy(nn::TransformerModel& decoder, const Tensor& src_enc, 
 
   int64_t cur_len = 1;
   while (cur_len < max_len) {
-    const std::vector<double> log_probs = step.log_probs(last, gen_len);  // (B, V)
+    const DecodeStep::Best next = step.best_words(last, gen_len, 1, {});  // (B, 1)
     bool any_running = false;
     for (size_t b = 0; b < nb; ++b) {
       if (!unfinished[b]) {
         last[b] = c.pad_index;
         continue;
       }
-      const double* row = log_probs.data() + static_cast<int64_t>(b) * V;
-      int64_t best = 0;
-      for (int64_t v = 1; v < V; ++v)
-        if (row[v] > row[best]) best = v;
+      const int64_t best = next.words[b];  // the most probable word, ties to the lowest id
       rows[b].push_back(best);
-      scores[b] += row[best];
+      scores[b] += next.values[b];
       gen_len[b] += 1;
       last[b] = best;
       if (best == c.eos_index) unfinished[b] = false;
