@@ -4,6 +4,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/host_reads.h"
 #include "kernels/cross_entropy/cross_entropy.h"
 #include "kernels/gather_rows/gather_rows.h"
 
@@ -19,7 +20,7 @@ void check_side(const Tensor& x, const Tensor& len, const char* name) {
   XLM_CHECK(x.dim() == 2 && len.dim() == 1 && len.size(0) == x.size(0), ShapeError,
             "mt_batch: {} is {} with lengths {}, expected (B, L) and (B)", name, shape_str(x.shape()),
             shape_str(len.shape()));
-  for (int64_t l : len.to(Device::cpu()).to_vector<int64_t>())
+  for (int64_t l : host_values<int64_t>(len))  // a host batch (BT: generated on the host)
     XLM_CHECK(l >= 2 && l <= x.size(1), ShapeError, "mt_batch: {} has a length {} outside [2, {}]", name, l,
               x.size(1));
 }
@@ -45,8 +46,8 @@ MtBatch mt_batch(const Tensor& x1, const Tensor& len1, int64_t lang1, const Tens
   out.langs1 = filled(x1.shape(), lang1);
   out.langs2 = filled(x2.shape(), lang2);
   const int64_t B = x2.size(0), T = x2.size(1);
-  const std::vector<int64_t> words = out.x2.to_vector<int64_t>();
-  const std::vector<int64_t> lengths = out.len2.to_vector<int64_t>();
+  const std::vector<int64_t> words = host_values<int64_t>(out.x2);      // (B*T), on the host now
+  const std::vector<int64_t> lengths = host_values<int64_t>(out.len2);  // (B)
   std::vector<int64_t> index, targets;
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t t = 0; t + 1 < lengths[static_cast<size_t>(b)]; ++t) {

@@ -3,6 +3,7 @@
 #include "objectives/noise.h"
 
 #include "core/error.h"
+#include "core/host_reads.h"
 #include "objectives/random.h"
 
 #include <algorithm>
@@ -22,8 +23,8 @@ Rows read_rows(const Sentences& in, const char* who) {
             "{}: words {} with lengths {}, expected (B, L) and (B)", who, shape_str(in.words.shape()),
             shape_str(in.lengths.shape()));
   const int64_t B = in.words.size(0), L = in.words.size(1);
-  const std::vector<int64_t> words = in.words.to(Device::cpu()).to_vector<int64_t>();
-  const std::vector<int64_t> lengths = in.lengths.to(Device::cpu()).to_vector<int64_t>();
+  const std::vector<int64_t> words = host_values<int64_t>(in.words);      // (B*L), a host batch
+  const std::vector<int64_t> lengths = host_values<int64_t>(in.lengths);  // (B)
   Rows rows(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) {
     const int64_t len = lengths[static_cast<size_t>(b)];
@@ -75,7 +76,7 @@ Sentences word_shuffle(const Sentences& in, double k, text::SplitMix64& rng) {
     std::copy(shuffled.begin(), shuffled.end(), r.begin() + 1);
   }
   // Lengths are unchanged, so the padding width is too.
-  const std::vector<int64_t> words = in.words.to(Device::cpu()).to_vector<int64_t>();
+  const std::vector<int64_t> words = host_values<int64_t>(in.words);  // (B*L), a host batch
   const int64_t L = in.words.size(1);
   std::vector<int64_t> out = words;
   for (size_t b = 0; b < rows.size(); ++b) std::copy(rows[b].begin(), rows[b].end(), out.begin() + static_cast<int64_t>(b) * L);
@@ -103,7 +104,7 @@ Sentences word_blank(const Sentences& in, double p, text::SplitMix64& rng, int64
   if (p == 0) return in;
   const Rows rows = read_rows(in, "word_blank");
   const int64_t L = in.words.size(1);
-  std::vector<int64_t> out = in.words.to(Device::cpu()).to_vector<int64_t>();
+  std::vector<int64_t> out = host_values<int64_t>(in.words);  // (B*L), a host batch
   for (size_t b = 0; b < rows.size(); ++b) {
     const size_t n = rows[b].size() - 2;
     for (size_t j = 0; j < n; ++j)

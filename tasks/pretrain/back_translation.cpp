@@ -5,6 +5,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/host_reads.h"
 #include "tasks/mt/generate.h"
 
 #include <algorithm>
@@ -13,7 +14,7 @@
 namespace xlm::tasks {
 
 int64_t back_translation_max_len(const Tensor& len1) {
-  const std::vector<int64_t> lengths = len1.to(Device::cpu()).to_vector<int64_t>();
+  const std::vector<int64_t> lengths = host_values<int64_t>(len1);  // (B), a host batch
   XLM_CHECK(!lengths.empty(), ShapeError, "back-translation: empty batch");
   const int64_t longest = *std::max_element(lengths.begin(), lengths.end());
   return static_cast<int64_t>(1.3 * static_cast<double>(longest) + 5);

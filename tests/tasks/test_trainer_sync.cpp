@@ -9,6 +9,7 @@
 // The same runs on cpu:1, the CPU stand-in accelerator (core/device.h), where
 // the batch really is moved to another device and every copy back counts.
 #include "core/host_reads.h"
+#include "mt_fixture.h"
 #include "pretrain_fixture.h"
 #include "run_helpers.h"
 #include "support.h"
@@ -198,4 +199,57 @@ TEST_CASE("xlm train on the stand-in device cpu:1: no blocking transfer in a ste
   CHECK(host.loss_history() == standin.loss_history());
   CHECK(parameter_values(host) == parameter_values(standin));
   CHECK(train_records(host.run_dir()).size() == train_records(standin.run_dir()).size());
+}
+
+TEST_CASE("xlm train on cpu:1: an MT or denoising step makes no blocking transfer; back-translation reads its words",
+          "[tasks][train][mt]") {
+  // The encoder-decoder steps on the stand-in device: two runs 3 steps apart,
+  // minus the loss each step has read at the epoch end. The MT and
+  // auto-encoder batches are built on the host (host_values, uncounted there),
+  // as the LM batches are; back-translation copies each generated position's
+  // candidates back by design (decode_topk: values and ids).
+  const auto per_step = [](const std::string& tag, const char* mt, const char* ae, const char* bt) {
+    const auto counts = [&](int64_t sentences) {
+      xlm::tasks::TrainConfig c;
+      c.dump_path = xlm::test::scratch_dir("sync-encdec-" + tag + "-" + std::to_string(sentences));
+      c.exp_name = "sync";
+      c.exp_id = "run";
+      c.data_path = xlm::test::mt_data_dir().path;
+      c.lgs = "en-fr";
+      c.encoder_only = false;
+      c.emb_dim = 32;
+      c.n_layers = 1;
+      c.n_heads = 4;
+      c.batch_size = 2;
+      c.optimizer = "adam,lr=0.005";
+      c.device = "cpu:1";
+      c.log_every = 1000;
+      c.max_epoch = 1;
+      c.epoch_size = sentences;
+      c.mt_steps = mt;
+      c.ae_steps = ae;
+      c.bt_steps = bt;
+      if (*ae != '\0') {
+        c.word_shuffle = 3;
+        c.word_dropout = 0.1;
+        c.word_blank = 0.1;
+      }
+      xlm::tasks::Trainer trainer(c);
+      const int64_t reads = xlm::host_read_count(), transfers = xlm::host_transfer_count();
+      trainer.run();
+      return Counts{xlm::host_read_count() - reads, xlm::host_transfer_count() - transfers};
+    };
+    const Counts short_run = counts(2 * 2), long_run = counts(2 * 5);
+    return Counts{(long_run.reads - short_run.reads) / 3 - 1, (long_run.transfers - short_run.transfers) / 3 - 1};
+  };
+  const Counts mt = per_step("mt", "en-fr", "", "");
+  CHECK(mt.reads == 0);
+  CHECK(mt.transfers == 0);
+  const Counts ae = per_step("ae", "", "en", "");
+  CHECK(ae.reads == 0);
+  CHECK(ae.transfers == 0);
+  const Counts bt = per_step("bt", "", "", "fr-en-fr");
+  CHECK(bt.reads == 0);
+  CHECK(bt.transfers >= 2);  // at least one generated position: its values and ids
+  CHECK(bt.transfers % 2 == 0);
 }
