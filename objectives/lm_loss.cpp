@@ -1,10 +1,12 @@
 // See objectives/lm_loss.h. score_lm takes the argmax with max_last's backend
 // twin (which returns the indices the front keeps private), so a validation
-// pass copies N indices to the host rather than N x n_words logits.
+// pass copies N indices to the host rather than N x n_words logits; given a
+// host batch it reads back only the loss and those indices.
 #include "objectives/lm_loss.h"
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/host_reads.h"
 #include "kernels/backend.h"
 #include "kernels/cross_entropy/cross_entropy.h"
 #include "kernels/gather_rows/gather_rows.h"
@@ -44,12 +46,15 @@ LmScore score_lm(nn::TransformerModel& model, const LmBatch& batch) {
 LmScore score_logits(const Tensor& logits, const Tensor& targets) {
   autograd::NoGradGuard no_grad;
   const int64_t N = logits.size(0);
-  const double mean = cross_entropy(logits, targets.to(logits.device())).item();
+  // Scored from a host batch, the targets are already here: the loss's scan
+  // and the accuracy read them without a copy back from the device.
+  const Tensor host_targets = targets.to(Device::cpu());  // (N)
+  const double mean = cross_entropy(logits, targets.to(logits.device()), host_targets).item();
   Tensor best_values = Tensor::empty({N}, logits.dtype(), logits.device());  // (N)
   Tensor best = Tensor::empty({N}, DType::i64, logits.device());             // (N)
   XLM_CALL_BACKEND(logits.device(), max_last_forward, logits, best_values, best);
   const std::vector<int64_t> predicted = best.to_vector<int64_t>();
-  const std::vector<int64_t> wanted = targets.to(Device::cpu()).to_vector<int64_t>();
+  const std::vector<int64_t> wanted = host_values<int64_t>(host_targets);
   LmScore score;
   score.loss_sum = mean * static_cast<double>(N);
   score.n_words = N;

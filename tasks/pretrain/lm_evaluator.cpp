@@ -137,7 +137,7 @@ Scores evaluate_lm(nn::TransformerModel& model, PretrainData& data, const std::v
       int64_t index = 0;  // pair batch or window group number in the split: rank index % N scores it
       auto add = [&](const objectives::LmBatch& b) {
         if (!ranks.owns(index++)) return;  // built all the same: the masking stream stays the one-rank one
-        const objectives::LmScore s = objectives::score_lm(model, objectives::to_device(b, model.device()));
+        const objectives::LmScore s = objectives::score_lm(model, b);  // the host batch: moved by score_lm
         total.loss_sum += s.loss_sum;
         total.n_words += s.n_words;
         total.n_correct += s.n_correct;

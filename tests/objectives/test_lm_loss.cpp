@@ -5,6 +5,7 @@
 // that the validation sums agree with the training loss.
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/host_reads.h"
 #include "nn/transformer.h"
 #include "objectives/clm.h"
 #include "objectives/lm_loss.h"
@@ -130,4 +131,27 @@ TEST_CASE("lm_loss: MLM predicts only the masked rows", "[objectives]") {
   empty.pred_index = Tensor::from_vector(std::vector<int64_t>{}, {0});
   empty.targets = empty.pred_index;
   CHECK_THROWS_AS(lm_loss(model, empty), Error);
+}
+
+TEST_CASE("score_lm on the stand-in device cpu:1: a host batch reads back the loss and the argmax only",
+          "[objectives][eval]") {
+  // Evaluation scores the host batch (score_lm moves it): the loss's target
+  // scan and the accuracy read the host's targets, so a GPU pass waits twice
+  // per batch (the loss, the N argmax ids), not four times.
+  nn::TransformerModel host_model(tiny_config(), 3), device_model(tiny_config(), 3, Device::parse("cpu:1"));
+  host_model.set_training(false);
+  device_model.set_training(false);
+  MaskingOptions o;
+  o.n_words = 40;
+  o.word_pred = 0.4;
+  text::SplitMix64 rng(12);
+  const LmBatch batch = mlm_stream_batch(stream(), 0, 2, o, rng);
+  const LmScore on_host = score_lm(host_model, batch);
+  const int64_t transfers = host_transfer_count(), reads = host_read_count();
+  const LmScore on_device = score_lm(device_model, batch);
+  CHECK(host_transfer_count() - transfers == 2);
+  CHECK(host_read_count() - reads == 1);  // the loss
+  CHECK(on_device.loss_sum == on_host.loss_sum);
+  CHECK(on_device.n_correct == on_host.n_correct);
+  CHECK(on_device.n_words == on_host.n_words);
 }
