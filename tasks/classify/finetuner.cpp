@@ -151,7 +151,7 @@ nlohmann::json run_finetune(const FinetuneConfig& config, const ClassifyTask& ta
     std::vector<size_t> order(train.examples.size());
     std::iota(order.begin(), order.end(), size_t{0});
     std::shuffle(order.begin(), order.end(), rng);
-    double loss_sum = 0;
+    std::vector<Tensor> losses;  // one device scalar per step, read at the epoch end: no step waits for the device
     int64_t n_batches = 0, n_sentences = 0;
     for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(config.batch_size)) {
       const size_t end = std::min(order.size(), begin + static_cast<size_t>(config.batch_size));
@@ -161,11 +161,13 @@ nlohmann::json run_finetune(const FinetuneConfig& config, const ClassifyTask& ta
       loss.backward();
       if (optimizer_e) optimizer_e->step();
       optimizer_p.step();
-      loss_sum += loss.item();
+      losses.push_back(loss.detach());
       ++n_batches;
       n_sentences += static_cast<int64_t>(end - begin);
       if (config.epoch_size != -1 && n_sentences >= config.epoch_size) break;
     }
+    double loss_sum = 0;
+    for (const Tensor& loss : losses) loss_sum += loss.item();  // in step order, as when read at each step
     classifier.set_training(false);
     EpochScores scores;
     scores.epoch = epoch;

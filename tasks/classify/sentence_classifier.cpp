@@ -72,7 +72,9 @@ Tensor SentenceClassifier::loss(const std::vector<const EncodedExample*>& rows, 
     labels.push_back(row->label);
   }
   const Tensor logits = forward(rows, lang_id);
-  return cross_entropy(logits, Tensor::from_vector(labels, {static_cast<int64_t>(labels.size())}, model_.device()));
+  // The loss's label scan reads the host copy, so a step never waits for the device.
+  const Tensor host_labels = Tensor::from_vector(labels, {static_cast<int64_t>(labels.size())});  // (B)
+  return cross_entropy(logits, host_labels.to(model_.device()), host_labels);
 }
 
 std::vector<int64_t> SentenceClassifier::predict(const std::vector<const EncodedExample*>& rows, int64_t lang_id) {

@@ -3,6 +3,7 @@
 // results JSON names the best epoch, and a short fine-tune of a tiny model
 // classifies the English valid set well above chance.
 #include "core/error.h"
+#include "core/host_reads.h"
 #include "nn/model_dir.h"
 #include "nn/transformer.h"
 #include "pretrain_fixture.h"
@@ -304,6 +305,26 @@ TEST_CASE("the XNLI task folder: MultiNLI train, English dev rows as valid, ever
   CHECK(test.size() == 2);
   CHECK(test.contains("en"));
   CHECK(test.contains("fr"));
+
+  // A fine-tuning step on the stand-in device cpu:1 (every copy back counts,
+  // as on a GPU) reads back only its loss, kept on the device until the epoch
+  // end: two one-epoch runs 3 steps apart differ by 3 reads and 3 transfers
+  // (the labels are scanned on the host; before, each step copied them back).
+  const auto counts = [&](int64_t sentences) {
+    xlm::tasks::FinetuneConfig c = config;
+    c.device = "cpu:1";
+    c.n_epochs = 1;
+    c.epoch_size = sentences;
+    c.finetune_layers = "0:_1";  // the encoder's optimizer too
+    std::ostringstream quiet;
+    const int64_t reads = xlm::host_read_count(), transfers = xlm::host_transfer_count();
+    xlm::tasks::run_finetune(c, task, quiet);
+    return std::pair{xlm::host_read_count() - reads, xlm::host_transfer_count() - transfers};
+  };
+  const auto two = counts(8), five = counts(20);  // 2 and 5 batches of 4
+  CHECK((five.first - two.first) / 3 == 1);
+  CHECK((five.second - two.second) / 3 == 1);
+  CHECK((five.second - two.second) % 3 == 0);
   fs::remove_all(folder);
   fs::remove_all(model_dir);
 }
