@@ -78,6 +78,15 @@ Reference reference(nn::TransformerModel& model, const LmBatch& batch) {
   return r;
 }
 
+// The MLM batch of stream() with 40% of the words predicted (seed 12).
+LmBatch mlm_batch() {
+  MaskingOptions o;
+  o.n_words = 40;
+  o.word_pred = 0.4;
+  text::SplitMix64 rng(12);
+  return mlm_stream_batch(stream(), 0, 2, o, rng);
+}
+
 }  // namespace
 
 TEST_CASE("lm_loss: CLM loss is the mean cross-entropy of the predicted rows", "[objectives]") {
@@ -115,11 +124,7 @@ TEST_CASE("lm_loss: CLM loss is the mean cross-entropy of the predicted rows", "
 TEST_CASE("lm_loss: MLM predicts only the masked rows", "[objectives]") {
   nn::TransformerModel model(tiny_config(), 3);
   model.set_training(false);
-  MaskingOptions o;
-  o.n_words = 40;
-  o.word_pred = 0.4;
-  text::SplitMix64 rng(12);
-  const LmBatch batch = mlm_stream_batch(stream(), 0, 2, o, rng);
+  const LmBatch batch = mlm_batch();
   REQUIRE(batch.pred_index.numel() >= 1);
   const Reference ref = reference(model, batch);
   CHECK(lm_loss(model, batch).item() == Approx(ref.mean).epsilon(1e-5));
@@ -141,11 +146,7 @@ TEST_CASE("score_lm on the stand-in device cpu:1: a host batch reads back the lo
   nn::TransformerModel host_model(tiny_config(), 3), device_model(tiny_config(), 3, Device::parse("cpu:1"));
   host_model.set_training(false);
   device_model.set_training(false);
-  MaskingOptions o;
-  o.n_words = 40;
-  o.word_pred = 0.4;
-  text::SplitMix64 rng(12);
-  const LmBatch batch = mlm_stream_batch(stream(), 0, 2, o, rng);
+  const LmBatch batch = mlm_batch();
   const LmScore on_host = score_lm(host_model, batch);
   const int64_t transfers = host_transfer_count(), reads = host_read_count();
   const LmScore on_device = score_lm(device_model, batch);

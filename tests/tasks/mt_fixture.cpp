@@ -3,6 +3,7 @@
 #include "mt_fixture.h"
 
 #include "pretrain_fixture.h"
+#include "support.h"
 #include "text/data_paths.h"
 #include "text/dictionary.h"
 #include "text/preprocess.h"
@@ -78,6 +79,24 @@ struct PreparedMtDir {
 const MtFixture& mt_data_dir() {
   static PreparedMtDir dir;
   return dir.fixture;
+}
+
+tasks::TrainConfig mt_train_config(const std::string& dump_path) {
+  tasks::TrainConfig c;
+  c.dump_path = dump_path;
+  c.exp_name = "mt";
+  c.exp_id = "run";
+  c.data_path = mt_data_dir().path;
+  c.lgs = "en-fr";
+  c.encoder_only = false;
+  c.emb_dim = 32;
+  c.n_layers = 1;
+  c.n_heads = 4;
+  c.batch_size = 10;
+  c.optimizer = "adam,lr=0.005";
+  c.device = task_device();
+  c.log_every = 1000;
+  return c;
 }
 
 }  // namespace xlm::test

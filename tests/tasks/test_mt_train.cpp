@@ -38,23 +38,7 @@ using xlm::test::train_records;
 std::string scratch_dump(const std::string& name) { return xlm::test::scratch_dir("mt-train-" + name); }
 using xlm::tasks::TrainConfig;
 
-TrainConfig mt_config(const std::string& dump) {
-  TrainConfig c;
-  c.dump_path = dump;
-  c.exp_name = "mt";
-  c.exp_id = "run";
-  c.data_path = xlm::test::mt_data_dir().path;
-  c.lgs = "en-fr";
-  c.encoder_only = false;
-  c.emb_dim = 32;
-  c.n_layers = 1;
-  c.n_heads = 4;
-  c.batch_size = 10;
-  c.optimizer = "adam,lr=0.005";
-  c.device = xlm::test::task_device();
-  c.log_every = 1000;
-  return c;
-}
+TrainConfig mt_config(const std::string& dump) { return xlm::test::mt_train_config(dump); }
 
 }  // namespace
 

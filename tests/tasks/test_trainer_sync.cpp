@@ -210,20 +210,10 @@ TEST_CASE("xlm train on cpu:1: an MT or denoising step makes no blocking transfe
   // candidates back by design (decode_topk: values and ids).
   const auto per_step = [](const std::string& tag, const char* mt, const char* ae, const char* bt) {
     const auto counts = [&](int64_t sentences) {
-      xlm::tasks::TrainConfig c;
-      c.dump_path = xlm::test::scratch_dir("sync-encdec-" + tag + "-" + std::to_string(sentences));
-      c.exp_name = "sync";
-      c.exp_id = "run";
-      c.data_path = xlm::test::mt_data_dir().path;
-      c.lgs = "en-fr";
-      c.encoder_only = false;
-      c.emb_dim = 32;
-      c.n_layers = 1;
-      c.n_heads = 4;
+      xlm::tasks::TrainConfig c =
+          xlm::test::mt_train_config(xlm::test::scratch_dir("sync-encdec-" + tag + "-" + std::to_string(sentences)));
       c.batch_size = 2;
-      c.optimizer = "adam,lr=0.005";
       c.device = "cpu:1";
-      c.log_every = 1000;
       c.max_epoch = 1;
       c.epoch_size = sentences;
       c.mt_steps = mt;
