@@ -6,6 +6,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/host_reads.h"
 #include "objectives/clm.h"
 #include "objectives/lm_loss.h"
 #include "objectives/mlm.h"
@@ -67,7 +68,7 @@ Tensor stack_rows(const std::vector<objectives::LmBatch>& parts, Tensor objectiv
   for (const auto& part : parts) {
     const Tensor& t = part.*field;
     values.reserve(values.size() + static_cast<size_t>(t.numel()));
-    const std::vector<int64_t> v = t.to(Device::cpu()).to_vector<int64_t>();
+    const std::vector<int64_t> v = host_values<int64_t>(t);  // a host batch
     values.insert(values.end(), v.begin(), v.end());
     shape[0] += t.size(0);
   }
@@ -97,7 +98,7 @@ objectives::LmBatch stack_lm_batches(const std::vector<objectives::LmBatch>& par
   std::vector<int64_t> index;  // (N) flat positions in the stacked (B, T)
   int64_t row = 0;
   for (const auto& part : parts) {
-    for (int64_t i : part.pred_index.to(Device::cpu()).to_vector<int64_t>()) index.push_back(row * T + i);
+    for (int64_t i : host_values<int64_t>(part.pred_index)) index.push_back(row * T + i);
     row += part.words.size(0);
     out.n_sentences += part.n_sentences;
   }

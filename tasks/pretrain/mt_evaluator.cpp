@@ -7,6 +7,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/host_reads.h"
 #include "objectives/pair_step.h"
 #include "tasks/mt/bleu.h"
 #include "tasks/mt/generate.h"
@@ -23,8 +24,8 @@ namespace {
 // The words between the two </s> of each row, joined by spaces, with "@@ "
 // BPE joints removed (and a trailing "@@"), as XLM's restore_segmentation.
 std::vector<std::string> rows_as_text(const Tensor& words, const Tensor& lengths, const text::Dictionary& dictionary) {
-  const std::vector<int64_t> ids = words.to(Device::cpu()).to_vector<int64_t>();
-  const std::vector<int64_t> lens = lengths.to(Device::cpu()).to_vector<int64_t>();
+  const std::vector<int64_t> ids = host_values<int64_t>(words);     // (B*L), host rows (batches, generated text)
+  const std::vector<int64_t> lens = host_values<int64_t>(lengths);  // (B)
   const int64_t L = words.size(1);
   std::vector<std::string> out;
   for (size_t b = 0; b < lens.size(); ++b) {
@@ -78,10 +79,10 @@ Generated translate_batch(nn::TransformerModel& encoder, nn::TransformerModel& d
   args.causal = false;
   args.langs = batch.langs1;
   const Tensor src_enc = encoder.forward(args);  // (B, S, D)
-  const std::vector<int64_t> lens = host.len1.to_vector<int64_t>();
+  const std::vector<int64_t> lens = host_values<int64_t>(host.len1);  // (B)
   const int64_t longest = *std::max_element(lens.begin(), lens.end());
   const auto max_len = static_cast<int64_t>(1.5 * static_cast<double>(longest) + 10);
-  const int64_t tgt_lang = host.langs2.to_vector<int64_t>().front();
+  const int64_t tgt_lang = host_values<int64_t>(host.langs2).front();
   if (options.beam_size == 1) return generate_greedy(decoder, src_enc, batch.len1, tgt_lang, max_len);
   GenerationOptions generation;
   generation.beam_size = options.beam_size;
