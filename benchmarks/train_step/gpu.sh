@@ -53,7 +53,7 @@ reserve=15 kill_grace=10 min_step=30
 
 ret=${OUT:-build-gpu-bench-logs}
 mkdir -p "$ret" || exit 1
-work=$(mktemp -d /tmp/gpu-bench.XXXXXX) || exit 1
+work=$(mktemp -d -t gpu-bench.XXXXXX) || exit 1
 trap 'rm -rf "$work"' EXIT   # everything in it is in the archive
 results=()
 

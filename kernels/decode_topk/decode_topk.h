@@ -20,6 +20,7 @@
 
 #include "core/tensor.h"
 
+#include <cmath>
 #include <cstdint>
 
 namespace xlm {
@@ -30,6 +31,15 @@ struct DecodeTopK {
 };
 
 DecodeTopK decode_topk(const Tensor& logits, const Tensor& bias, int64_t k);
+
+// The op's order on the host (the CPU twin, and beam search's merge of its
+// beams' candidates with ids = beam * V + word): whether (key_a, id_a) comes
+// before (key_b, id_b). The CUDA twin's `before` is the same rule.
+inline bool decode_topk_before(double key_a, int64_t id_a, double key_b, int64_t id_b) {
+  const bool nan_a = std::isnan(key_a), nan_b = std::isnan(key_b);
+  if (nan_a || nan_b) return nan_a == nan_b ? id_a < id_b : nan_b;
+  return key_a > key_b || (key_a == key_b && id_a < id_b);
+}
 
 // Backend twins: bias is defined (N) f64 (the front makes zeros); write all of values and indices.
 void decode_topk_forward_cpu(const Tensor& logits, const Tensor& bias, Tensor& values, Tensor& indices);

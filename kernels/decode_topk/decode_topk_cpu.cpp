@@ -34,9 +34,7 @@ void decode_topk_forward_cpu(const Tensor& logits, const Tensor& bias, Tensor& v
         for (double& x : key) x = pb[r] + (x - lse);
         std::iota(order.begin(), order.end(), int64_t{0});
         std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int64_t a, int64_t b) {
-          const double ka = key[static_cast<size_t>(a)], kb = key[static_cast<size_t>(b)];
-          if (std::isnan(ka) || std::isnan(kb)) return std::isnan(ka) == std::isnan(kb) ? a < b : std::isnan(kb);
-          return ka > kb || (ka == kb && a < b);
+          return decode_topk_before(key[static_cast<size_t>(a)], a, key[static_cast<size_t>(b)], b);
         });
         for (int64_t j = 0; j < k; ++j) {
           pi[r * k + j] = order[static_cast<size_t>(j)];

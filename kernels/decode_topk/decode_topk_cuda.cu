@@ -26,7 +26,8 @@ struct Cand {
   long long id;
 };
 
-// Whether a comes before b: key descending, NaN after every number, then the lower id; none last.
+// Whether a comes before b: decode_topk_before's rule (key descending, NaN after every
+// number, then the lower id), with "none" after every real candidate.
 __device__ __forceinline__ bool before(const Cand& a, const Cand& b) {
   if (a.id < 0 || b.id < 0) return b.id < 0 && a.id >= 0;
   const bool an = isnan(a.key), bn = isnan(b.key);

@@ -10,13 +10,13 @@
 // (XLM uses row 0); their outputs are ignored either way.
 #include "core/autograd.h"
 #include "core/error.h"
+#include "kernels/decode_topk/decode_topk.h"
 #include "kernels/gather_rows/gather_rows.h"
 #include "tasks/mt/beam_hypotheses.h"
 #include "tasks/mt/decode_step.h"
 #include "tasks/mt/generate.h"
 
 #include <algorithm>
-#include <cmath>
 
 namespace xlm::tasks {
 
@@ -94,9 +94,7 @@ Generated generate_beam(nn::TransformerModel& decoder, const Tensor& src_enc, co
       // flat index (beam * V + word), NaN last.
       auto flat = [&](const Candidate& x) { return (x.source - first_row) * V + x.word; };
       std::partial_sort(pool.begin(), pool.begin() + n_cand, pool.end(), [&](const Candidate& a, const Candidate& b) {
-        if (std::isnan(a.value) || std::isnan(b.value))
-          return std::isnan(a.value) == std::isnan(b.value) ? flat(a) < flat(b) : std::isnan(b.value);
-        return a.value > b.value || (a.value == b.value && flat(a) < flat(b));
+        return decode_topk_before(a.value, flat(a), b.value, flat(b));
       });
       done[s] = done[s] || hyps[s].is_done(pool[0].value);
       const size_t before = next.size();
