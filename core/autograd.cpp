@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/grad_ready.h"
+#include "core/op_profile.h"
 
 #include <unordered_map>
 #include <unordered_set>
@@ -44,6 +45,7 @@ void record(Tensor& output, const char* name, std::vector<Tensor> inputs, Backwa
   if (!needs_grad(inputs)) return;
   auto node = std::make_shared<Node>();
   node->name = name;
+  node->region = profile::current_region();
   node->inputs = std::move(inputs);
   node->backward = std::move(backward);
   output.set_grad_fn(std::move(node));
@@ -100,6 +102,7 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
     check_same_device(seed, root, "backward");
   }
   NoGradGuard no_grad;  // backward closures are not themselves recorded
+  profile::PhaseScope phase(profile::Phase::backward);
 
   if (!root.grad_fn()) {  // a leaf
     Tensor leaf = root;
@@ -127,6 +130,7 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
     Tensor g = std::move(it->second);
     pending.erase(it);
     auto node = tensor.grad_fn();
+    profile::RegionScope region(node->region);  // the node's backward is its forward region's
     XLM_CHECK(!node->released, Error,
               "backward through '{}' a second time: its saved tensors were freed (pass retain_graph=true "
               "to the first backward)", node->name);

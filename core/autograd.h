@@ -24,6 +24,7 @@ using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>
 
 struct Node {
   const char* name = "";
+  const char* region = "other";  // profile region the forward ran in (core/op_profile.h)
   std::vector<Tensor> inputs;
   BackwardFn backward;
   bool released = false;  // closure already run and freed

@@ -1,9 +1,12 @@
 // Device dispatch for op fronts: calls <fn>_cpu or <fn>_cuda with the same
 // arguments. Backend functions return void and write into outputs the front
 // has allocated, so both twins share one signature (declared in <op>.h).
+// Every call goes through a profile::BackendCall (core/op_profile.h): free
+// unless a profile session is open on the thread.
 #pragma once
 
 #include "core/error.h"
+#include "core/op_profile.h"
 #include "core/tensor.h"
 #include "xlm/config.h"
 
@@ -14,9 +17,11 @@ namespace xlm {
 }  // namespace xlm
 
 #if XLM_WITH_CUDA
-#define XLM_CALL_BACKEND(device, fn, ...) \
-  ((device).is_cuda() ? fn##_cuda(__VA_ARGS__) : fn##_cpu(__VA_ARGS__))
+#define XLM_CALL_BACKEND(device, fn, ...)          \
+  (::xlm::profile::BackendCall((device), #fn), \
+   (device).is_cuda() ? fn##_cuda(__VA_ARGS__) : fn##_cpu(__VA_ARGS__))
 #else
-#define XLM_CALL_BACKEND(device, fn, ...) \
-  ((device).is_cuda() ? ::xlm::no_cuda_backend(#fn) : fn##_cpu(__VA_ARGS__))
+#define XLM_CALL_BACKEND(device, fn, ...)          \
+  (::xlm::profile::BackendCall((device), #fn), \
+   (device).is_cuda() ? ::xlm::no_cuda_backend(#fn) : fn##_cpu(__VA_ARGS__))
 #endif

@@ -8,6 +8,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/op_profile.h"
 #include "kernels/add/add.h"
 #include "kernels/cast/cast.h"
 #include "kernels/gather_rows/gather_rows.h"
@@ -80,6 +81,7 @@ Tensor TransformerModel::embed(const Tensor& words, const Tensor& positions, con
 
 Tensor TransformerModel::residual_norm(const LayerNormLayer& ln, const Tensor& h, const Tensor& f, double p,
                                        const DropoutContext& ctx) const {
+  profile::RegionScope region("residual_norm");
   if (!fused_kernels_) return ln.forward(add(h, apply_dropout(f, p, ctx)));
   return ln.forward_residual(h, f, residual_dropout(p, f.numel(), ctx));  // draws as apply_dropout would
 }
@@ -127,7 +129,11 @@ Tensor TransformerModel::forward(const ForwardArgs& args) {
   if (args.langs.defined()) check_ids(args.langs, {B, T}, device_, "langs");
 
   // 1 where the (absolute) position is inside the sentence, 0 on padding.
-  const Tensor mask = length_mask(args.lengths, T, start, dtype_);  // (B, T)
+  Tensor mask;  // (B, T)
+  {
+    profile::RegionScope region("input_block");
+    mask = length_mask(args.lengths, T, start, dtype_);
+  }
 
   if (cache != nullptr) {
     cache->self_attn.resize(layers_.size());
@@ -136,21 +142,39 @@ Tensor TransformerModel::forward(const ForwardArgs& args) {
   const DropoutContext ctx = dropout_context();
   const double p = config_.dropout;
 
-  Tensor h = layer_norm_emb_.forward(embed(args.words, positions, args.langs));  // (B, T, D)
-  h = apply_dropout(h, p, ctx);
-  h = scale_rows(h, mask);
+  // Profile regions (core/op_profile.h) name the parts of the model a step's
+  // time is reported by: input_block, attention, ffn, residual_norm.
+  Tensor h;
+  {
+    profile::RegionScope region("input_block");
+    h = layer_norm_emb_.forward(embed(args.words, positions, args.langs));  // (B, T, D)
+    h = apply_dropout(h, p, ctx);
+    h = scale_rows(h, mask);
+  }
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& L = layers_[i];
-    Tensor attn = L.attention.self_attention(h, args.lengths, args.causal, ctx,
-                                             cache != nullptr ? &cache->self_attn[i] : nullptr);
+    Tensor attn;
+    {
+      profile::RegionScope region("attention");
+      attn = L.attention.self_attention(h, args.lengths, args.causal, ctx,
+                                        cache != nullptr ? &cache->self_attn[i] : nullptr);
+    }
     h = residual_norm(L.layer_norm1, h, attn, p, ctx);
     if (cross) {
-      attn = L.encoder_attn.cross_attention(h, args.src_enc, args.src_len, ctx,
-                                            cache != nullptr ? &cache->cross_attn[i] : nullptr);
+      {
+        profile::RegionScope region("attention");
+        attn = L.encoder_attn.cross_attention(h, args.src_enc, args.src_len, ctx,
+                                              cache != nullptr ? &cache->cross_attn[i] : nullptr);
+      }
       h = residual_norm(L.layer_norm15, h, attn, p, ctx);
     }
-    const Tensor ffn = L.ffn.forward_undropped(h, fused_kernels_);  // (B, T, D), before its output dropout
+    Tensor ffn;
+    {
+      profile::RegionScope region("ffn");
+      ffn = L.ffn.forward_undropped(h, fused_kernels_);  // (B, T, D), before its output dropout
+    }
     h = residual_norm(L.layer_norm2, h, ffn, L.ffn.dropout(), ctx);
+    profile::RegionScope region("residual_norm");
     h = scale_rows(h, mask);
   }
   if (cache != nullptr) cache->slen += T;
@@ -186,6 +210,7 @@ void DecoderCache::reorder(const Tensor& index) {
 Tensor TransformerModel::predict(const Tensor& rows) const {
   XLM_CHECK(rows.dim() == 2 && rows.size(1) == config_.emb_dim, ShapeError,
             "TransformerModel::predict: rows must be (N, {}), got {}", config_.emb_dim, rows.describe());
+  profile::RegionScope region("output");
   return add(matmul(rows, embeddings_.weight, false, true), pred_bias_);  // (N, n_words)
 }
 

@@ -7,6 +7,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/host_reads.h"
+#include "core/op_profile.h"
 #include "kernels/backend.h"
 #include "kernels/cross_entropy/cross_entropy.h"
 #include "kernels/gather_rows/gather_rows.h"
@@ -28,6 +29,7 @@ Tensor predicted_logits(nn::TransformerModel& model, const LmBatch& host_batch) 
   args.langs = batch.langs;
   const Tensor hidden = model.forward(args);  // (B, T, D)
   const int64_t D = hidden.size(2);
+  profile::RegionScope region("output");
   const Tensor rows = gather_rows(hidden.reshape({-1, D}), batch.pred_index);  // (N, D)
   return model.predict(rows);                                                   // (N, n_words)
 }
@@ -35,6 +37,7 @@ Tensor predicted_logits(nn::TransformerModel& model, const LmBatch& host_batch) 
 Tensor lm_loss(nn::TransformerModel& model, const LmBatch& batch) {
   const Tensor logits = predicted_logits(model, batch);  // (N, n_words)
   // The host batch's targets are scanned (range, count), not a copy back from the device.
+  profile::RegionScope region("loss");
   return cross_entropy(logits, batch.targets.to(logits.device()), batch.targets.to(Device::cpu()));
 }
 

@@ -117,6 +117,8 @@ void add_bench_command(CLI::App& app) {
   add_override(cmd, o, scratch, "--seed", &C::seed, "seed of the model, the data and the masks");
   add_override(cmd, o, scratch, "--dump_start", &C::dump_start,
                "write the initial model and the batches to this directory (safetensors), for the peer");
+  add_override(cmd, o, scratch, "--profile", &C::profile,
+               "after the timed steps, profile this many more and print where a step's time goes");
   CLI::Option* overlap = cmd->add_flag(
       "--overlap", scratch->overlap,
       "several ranks: also time the steps without the gradient reduction and the reduction alone, and print the "
@@ -138,7 +140,8 @@ void add_bench_command(CLI::App& app) {
                              "(docs/performance.md), peak {:.4g} FLOP/s, last loss {:.4f}\n",
                              result.steps, result.seconds, result.cpu_seconds, result.device_name,
                              result.flops_per_step, result.peak_flops, result.last_loss)
-              << tasks::format_train_bench(result) << tasks::format_overlap(result) << std::flush;
+              << tasks::format_train_bench(result) << tasks::format_overlap(result)
+              << tasks::format_profile(result) << std::flush;
     if (!json->empty() && rank0) write_json(*json, tasks::train_bench_json(config, result));
   });
   add_allreduce_command(bench);

@@ -18,8 +18,10 @@
 # little time left reads "not run (time budget)". Results are printed as they arrive and
 # written to summary.txt at once.
 #
-# What comes back in $OUT (or build-gpu-bench-logs/): summary.txt,
-# gpu-bench-logs.tar.gz (build and run logs, nvidia-smi), the JSON
+# What comes back in $OUT (or build-gpu-bench-logs/): summary.txt (with each
+# shape's `xlm bench train --profile` header and region lines: where a step's
+# time goes), gpu-bench-logs.tar.gz (build and run logs, the profiles' call
+# lines, nvidia-smi), the JSON
 # benchmarks/results/train_step-cuda-<date>.json (one entry per shape: copy a
 # first call's JSON into benchmarks/results/ before the next call and that
 # call adds its shape to it), and with NCU=1 ncu-enfr.csv: 4 files at most.
@@ -130,6 +132,19 @@ for shape in "$@"; do
   record "$shape: $v in $((SECONDS - t0)) s (${ratios:-no figures: see train_step-$shape.log})"
   grep -E '^run: ' "$work/train_step-$shape.log"
   [ $status -eq 0 ] || failed=1
+  # Where a step's time goes (xlm bench train --profile, core/op_profile.h): a few
+  # more steps with CUDA event pairs around every backend call; the header and the
+  # region lines go to summary.txt, the calls to the archive.
+  if plimit=$(step_limit); then
+    timeout -k "$kill_grace" "$plimit" "$XLM" bench train --shape "$shape" --device cuda --precision "$precision" \
+      --steps 3 --warmup 2 --profile 5 >"$work/profile-$shape.txt" 2>&1
+    pstatus=$?
+    record "$shape profile: $(verdict $pstatus)"
+    while IFS= read -r line; do record "  $line"; done < <(grep -E '^profile( region)?: ' "$work/profile-$shape.txt")
+    [ $pstatus -eq 0 ] || failed=1
+  else
+    record "$shape profile: not run (time budget)"
+  fi
   archive
 done
 

@@ -11,7 +11,7 @@
 
 #include "core/device_figures.h"
 #include "core/error.h"
-#include "tasks/bench/op_timer.h"
+#include "core/op_timer.h"
 
 #include <fmt/format.h>
 

@@ -11,6 +11,7 @@
 
 #include "core/device_figures.h"
 #include "core/error.h"
+#include "core/op_profile.h"
 #include "nn/optimizer.h"
 #include "nn/precision_mode.h"
 #include "nn/transformer.h"
@@ -28,9 +29,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -178,6 +181,16 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* l
       r.host_probed = true;
       r.ms_per_step_host = host_enqueue_ms([&] { step.run(next_batch(), true); }, device, kHostProbes);
     }
+    if (config.profile > 0) {
+      // After the timed steps, so profiling's own host work is not in their figures.
+      profile::Session session;
+      const auto profile_start = std::chrono::steady_clock::now();
+      for (int64_t i = 0; i < config.profile; ++i) loss = step.run(next_batch(), true);
+      finite_loss(loss, config.warmup + config.steps + config.profile - 1);  // waits for the device
+      r.profile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - profile_start).count();
+      r.profile_steps = config.profile;
+      r.profile = session.rows();
+    }
   } else {
     // Interleaved, so that the three share the machine's conditions (a shared
     // machine's load drifts between phases): per iteration a compute-only
@@ -270,6 +283,40 @@ std::string format_overlap(const TrainBenchResult& r) {
       r.ms_allreduce, 100.0 * r.overlap);
 }
 
+std::string format_profile(const TrainBenchResult& r) {
+  if (r.profile_steps == 0) return "";
+  const double steps = static_cast<double>(r.profile_steps);
+  auto ms = [&](double seconds) { return 1000.0 * seconds / steps; };
+  auto share = [&](double seconds) { return r.ms_per_step > 0 ? 100.0 * ms(seconds) / r.ms_per_step : 0.0; };
+  double total = 0;
+  std::vector<std::string> regions;  // in order of first appearance (largest call first)
+  std::map<std::string, std::array<double, 3>> by_region;  // seconds per phase
+  for (const profile::Row& row : r.profile) {
+    total += row.seconds;
+    if (!by_region.count(row.region)) regions.push_back(row.region);
+    by_region[row.region][static_cast<size_t>(row.phase)] += row.seconds;
+  }
+  std::string text = fmt::format(
+      "profile: {} steps, {:.2f} ms/step profiled ({:.2f} timed); backend calls {:.2f} ms/step ({:.1f}% of a "
+      "timed step)\n",
+      r.profile_steps, ms(r.profile_seconds), r.ms_per_step, ms(total), share(total));
+  std::sort(regions.begin(), regions.end(), [&](const std::string& a, const std::string& b) {
+    const auto& x = by_region[a];
+    const auto& y = by_region[b];
+    return x[0] + x[1] + x[2] > y[0] + y[1] + y[2];
+  });
+  for (const std::string& name : regions) {
+    const auto& p = by_region[name];
+    text += fmt::format("profile region: {} forward {:.3f} ms, backward {:.3f} ms, update {:.3f} ms ({:.1f}%)\n",
+                        name, ms(p[0]), ms(p[1]), ms(p[2]), share(p[0] + p[1] + p[2]));
+  }
+  for (const profile::Row& row : r.profile)
+    text += fmt::format("profile call: {} {} {} calls/step {:.2f}, ms/step {:.3f} ({:.1f}%)\n", row.region,
+                        profile::phase_name(row.phase), row.call, static_cast<double>(row.calls) / steps,
+                        ms(row.seconds), share(row.seconds));
+  return text;
+}
+
 nlohmann::json train_bench_json(const TrainBenchConfig& c, const TrainBenchResult& r) {
   nlohmann::json j = {{"benchmark", "train"},
                       {"shape", c.shape},
@@ -294,6 +341,16 @@ nlohmann::json train_bench_json(const TrainBenchConfig& c, const TrainBenchResul
                       {"last_loss", r.last_loss}};
   if (r.host_probed)
     j["ms_per_step_host"] = r.ms_per_step_host ? nlohmann::json(*r.ms_per_step_host) : nlohmann::json(nullptr);
+  if (r.profile_steps > 0) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const profile::Row& row : r.profile)
+      rows.push_back({{"region", row.region},
+                      {"phase", profile::phase_name(row.phase)},
+                      {"call", row.call},
+                      {"calls", row.calls},
+                      {"seconds", row.seconds}});
+    j["profile"] = {{"steps", r.profile_steps}, {"seconds", r.profile_seconds}, {"rows", rows}};
+  }
   if (r.world_size > 1)
     j["data_parallel"] = {{"world_size", r.world_size},
                           {"backend", r.backend},

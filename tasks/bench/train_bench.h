@@ -19,6 +19,7 @@
 //   overlap = 1 - (t_dp - t_compute) / t_allreduce, clamped to [0, 1].
 #pragma once
 
+#include "core/op_profile.h"
 #include "tasks/bench/train_bench_config.h"
 
 #include <nlohmann/json.hpp>
@@ -27,6 +28,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace xlm::tasks {
 
@@ -61,6 +63,11 @@ struct TrainBenchResult {
   int64_t buckets = 0;
   int64_t started_during_backward = 0;  // buckets started from the hook in the last step
   double overlap = 0;              // overlap_fraction(ms_per_step, ms_per_step_compute, ms_allreduce)
+  // --profile N only: N more steps after the timed ones (and the host
+  // probes) with a profile::Session open (core/op_profile.h).
+  int64_t profile_steps = 0;
+  double profile_seconds = 0;          // wall time of the profiled steps (profiling's own cost included)
+  std::vector<profile::Row> profile;   // totals over the profiled steps, largest first
 };
 
 // 1 - (t_dp - t_compute) / t_allreduce, clamped to [0, 1] (0 when t_allreduce <= 0).
@@ -85,6 +92,12 @@ std::string format_train_bench(const TrainBenchResult& result);
 //   ms all-reduce of the gradients: Y
 //   overlap: P% (1 - (t_dp - t_compute) / t_allreduce, clamped to [0, 1])
 std::string format_overlap(const TrainBenchResult& result);
+// The --profile lines (empty without --profile): a header
+//   profile: N steps, X ms/step profiled (Y timed); backend calls Z ms/step (P% of a timed step)
+// then one line per region (forward / backward / update ms per step, share
+// of a timed step), then the calls, largest first:
+//   profile call: REGION PHASE CALL calls/step C, ms/step X (P%)
+std::string format_profile(const TrainBenchResult& result);
 // Every field, for --json.
 nlohmann::json train_bench_json(const TrainBenchConfig& config, const TrainBenchResult& result);
 

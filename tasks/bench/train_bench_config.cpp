@@ -49,6 +49,8 @@ void TrainBenchConfig::validate() const {
   XLM_CHECK(!tlm || bptt >= 6, ConfigError, "--bptt {}: a TLM pair needs at least 6 tokens (two sentences)", bptt);
   XLM_CHECK(steps >= 1, ConfigError, "--steps {}: expected at least 1", steps);
   XLM_CHECK(warmup >= 0, ConfigError, "--warmup {}: expected 0 or more", warmup);
+  XLM_CHECK(profile >= 0, ConfigError, "--profile {}: expected 0 or more steps", profile);
+  XLM_CHECK(profile == 0 || !overlap, ConfigError, "--profile {}: not with --overlap (profile one rank)", profile);
   XLM_CHECK(is_device_flag(device), ConfigError, "--device {}: expected cpu or cuda", device);
   XLM_CHECK(bucket_mb > 0, ConfigError, "--bucket_mb {}: must be positive", bucket_mb);
   XLM_CHECK(word_pred > 0 && word_pred <= 1, ConfigError, "--word_pred {}: expected a fraction in (0, 1]", word_pred);

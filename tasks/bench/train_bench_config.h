@@ -41,6 +41,7 @@ struct TrainBenchConfig {
   int64_t warmup = 3;            // untimed steps before them
   uint64_t seed = 0;
   std::string dump_start;        // directory: the initial model and the batches (start_dump.h), or ""
+  int64_t profile = 0;           // steps profiled after the timed ones (core/op_profile.h), 0 = none
   // data parallelism (several ranks from the launcher): time the steps with
   // and without the gradient reduction and the reduction alone (overlap)
   bool overlap = false;

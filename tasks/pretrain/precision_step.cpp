@@ -6,6 +6,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/op_profile.h"
 #include "core/storage.h"
 #include "nn/grad_clip.h"
 
@@ -79,6 +80,8 @@ void PrecisionStep::inject_inf_at(int64_t attempt) { inject_at_ = attempt; }
 Tensor PrecisionStep::scale_loss(const Tensor& loss) const { return scaler_.scale_loss(loss); }
 
 PrecisionStepResult PrecisionStep::step(nn::Optimizer& optimizer, double clip_norm) {
+  profile::PhaseScope phase(profile::Phase::update);  // unscale, finite check, clip, update (core/op_profile.h)
+  profile::RegionScope region("optimizer");
   PrecisionStepResult result;
   const nn::NamedTensors& params = optimizer_params();
   if (masters_) masters_->copy_grads_to_master();

@@ -2,6 +2,7 @@
 // by hand, the random batches it trains on, a tiny run through the API, the
 // --dump_start files, and the command's four output lines on the tiny shape.
 #include "core/error.h"
+#include "core/op_profile.h"
 #include "core/safetensors.h"
 #include "nn/tiny_model.h"
 #include "nn/transformer.h"
@@ -18,6 +19,7 @@
 #include <cmath>
 #include <filesystem>
 #include <regex>
+#include <set>
 #include <string>
 
 using namespace xlm;
@@ -124,6 +126,66 @@ TEST_CASE("bench train on the stand-in device cpu:1: the host probe finds a step
   CHECK(*r.ms_per_step_host > 0.0);
 }
 
+TEST_CASE("bench train --profile: every backend call of a step, by model region", "[bench][profile]") {
+  tasks::TrainBenchConfig c = small_config(xlm::test::task_device());
+  c.n_langs = 2;  // language embeddings: three lookups in the input block
+  c.n_layers = 2;
+  c.steps = 1;
+  c.profile = 3;
+  const tasks::TrainBenchResult r = tasks::run_train_bench(c);
+  REQUIRE(r.profile_steps == 3);
+  auto calls = [&](const std::string& region, profile::Phase phase, const std::string& call) -> int64_t {
+    for (const profile::Row& row : r.profile)
+      if (row.region == region && row.phase == phase && row.call == call) return row.calls;
+    return 0;
+  };
+  using profile::Phase;
+  // Per step: word, position and language lookups, then one layer norm.
+  CHECK(calls("input_block", Phase::forward, "embedding_forward") == 3 * 3);
+  CHECK(calls("input_block", Phase::backward, "embedding_backward") == 3 * 3);
+  CHECK(calls("input_block", Phase::forward, "layer_norm_forward") == 3);
+  CHECK(calls("input_block", Phase::backward, "layer_norm_backward") == 3);
+  // Per layer: one attention, two residual layer norms (fused kernels).
+  CHECK(calls("attention", Phase::forward, "attention_forward") == 2 * 3);
+  CHECK(calls("attention", Phase::backward, "attention_backward") == 2 * 3);
+  CHECK(calls("residual_norm", Phase::forward, "residual_layer_norm_forward") == 2 * 2 * 3);
+  CHECK(calls("loss", Phase::forward, "cross_entropy_forward") == 3);
+  CHECK(calls("loss", Phase::backward, "cross_entropy_backward") == 3);
+  CHECK(calls("optimizer", Phase::update, "adam_update_multi") >= 3);
+  double total = 0;
+  std::set<std::string> regions;
+  for (const profile::Row& row : r.profile) {
+    CHECK(row.seconds >= 0.0);
+    total += row.seconds;
+    regions.insert(row.region);
+  }
+  CHECK(total <= r.profile_seconds);  // calls on one thread, inside the profiled interval
+  // Every call of an fp32 step is in a named region (none in "other").
+  CHECK(regions == std::set<std::string>{"input_block", "attention", "ffn", "residual_norm", "output", "loss",
+                                         "optimizer"});
+  const std::string text = tasks::format_profile(r);
+  INFO(text);
+  CHECK(std::regex_search(text, std::regex("^profile: 3 steps, [0-9.]+ ms/step profiled \\([0-9.]+ timed\\); "
+                                           "backend calls [0-9.]+ ms/step \\([0-9.]+% of a timed step\\)\n")));
+  CHECK(std::regex_search(text, std::regex("\nprofile region: input_block forward [0-9.]+ ms, backward [0-9.]+ ms, "
+                                           "update 0\\.000 ms \\([0-9.]+%\\)\n")));
+  CHECK(text.find("profile call: input_block forward embedding_forward calls/step 3.00, ms/step ") !=
+        std::string::npos);
+  const nlohmann::json j = tasks::train_bench_json(c, r);
+  CHECK(j["profile"]["steps"] == 3);
+  CHECK(j["profile"]["rows"].size() == r.profile.size());
+  // Not asked for: no rows, no lines.
+  c.profile = 0;
+  const tasks::TrainBenchResult plain = tasks::run_train_bench(c);
+  CHECK(plain.profile.empty());
+  CHECK(tasks::format_profile(plain).empty());
+  c.profile = -1;
+  XLM_CHECK_THROWS(c.validate(), ConfigError, "--profile -1");
+  c.profile = 2;
+  c.overlap = true;
+  XLM_CHECK_THROWS(c.validate(), ConfigError, "--profile 2", "--overlap");
+}
+
 TEST_CASE("bench train dump_start writes the initial parameters and the batches the steps cycle through", "[bench]") {
   nntest::TempDir tmp;
   tasks::TrainBenchConfig c = tasks::train_bench_preset("tiny");
@@ -199,6 +261,12 @@ TEST_CASE("xlm bench train prints the four figures on the tiny shape", "[bench][
       "(^|\n)tokens/s: [0-9]+\nms/step: [0-9]+\\.[0-9]{2}\nmfu: [0-9]+\\.[0-9]{2}%\npeak memory: [0-9]+ MiB\n$");
   CHECK(std::regex_search(out, lines));
   CHECK(out.find("shape tiny, 2 layers, 256 dims, 4 heads, 8000 words") != std::string::npos);
+  // --profile N adds where the time goes after the figures.
+  const auto [profile_status, profile_out] =
+      test::capture_xlm("bench train --shape tiny --device cpu --steps 1 --warmup 0 --profile 1");
+  CHECK(profile_status == 0);
+  CHECK(profile_out.find("\nprofile: 1 steps, ") != std::string::npos);
+  CHECK(profile_out.find("\nprofile region: input_block forward ") != std::string::npos);
   // A flag overrides its preset; a bad one names itself.
   const auto [bad_status, bad_out] = test::capture_xlm("bench train --shape tiny --device cpu --bptt 1");
   CHECK(bad_status != 0);

@@ -8,14 +8,14 @@
 #include "core/cuda_check.h"
 #include "core/cuda_context.h"
 #include "core/error.h"
-#include "tasks/bench/op_timer.h"
+#include "core/op_timer.h"
 
 #include <cuda_runtime.h>
 
 #include <utility>
 #include <vector>
 
-namespace xlm::tasks {
+namespace xlm {
 
 namespace {
 
@@ -69,4 +69,4 @@ class CudaOpTimer final : public OpTimer {
 
 std::unique_ptr<OpTimer> make_cuda_op_timer(int device) { return std::make_unique<CudaOpTimer>(device); }
 
-}  // namespace xlm::tasks
+}  // namespace xlm

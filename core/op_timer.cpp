@@ -1,7 +1,7 @@
 // See op_timer.h. The CPU timer is here; the CUDA one lives in
 // op_timer_cuda.cpp, compiled only in CUDA builds, and is reached through
 // one declaration, as core/device_figures does.
-#include "tasks/bench/op_timer.h"
+#include "core/op_timer.h"
 
 #include "core/error.h"
 #include "xlm/config.h"
@@ -10,7 +10,7 @@
 
 #include <chrono>
 
-namespace xlm::tasks {
+namespace xlm {
 
 #if XLM_WITH_CUDA
 std::unique_ptr<OpTimer> make_cuda_op_timer(int device);  // op_timer_cuda.cpp
@@ -44,4 +44,4 @@ std::unique_ptr<OpTimer> make_op_timer(Device device) {
   return std::make_unique<CpuOpTimer>();
 }
 
-}  // namespace xlm::tasks
+}  // namespace xlm

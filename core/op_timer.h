@@ -11,7 +11,7 @@
 #include <memory>
 #include <vector>
 
-namespace xlm::tasks {
+namespace xlm {
 
 class OpTimer {
  public:
@@ -25,4 +25,4 @@ class OpTimer {
 // steady_clock for the CPU; CUDA events on the device's stream (CUDA builds).
 std::unique_ptr<OpTimer> make_op_timer(Device device);
 
-}  // namespace xlm::tasks
+}  // namespace xlm
