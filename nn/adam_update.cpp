@@ -28,7 +28,8 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
 
 void adam_update_multi(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                        const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
-                       const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out) {
+                       const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out,
+                       const Tensor& grad_factor) {
   const char* op = "adam_update_multi";
   const size_t n = params.size();
   XLM_CHECK(grads.size() == n && exp_avg.size() == n && exp_avg_sq.size() == n, ShapeError,
@@ -52,7 +53,13 @@ void adam_update_multi(const std::vector<Tensor>& params, const std::vector<Tens
     check_same_device(params[i], copy_out[i], op);
     check_same_dtype(copy_out[0], copy_out[i], op);
   }
-  XLM_CALL_BACKEND(params[0].device(), adam_update_multi, params, grads, exp_avg, exp_avg_sq, args, copy_out);
+  if (grad_factor.defined()) {
+    check_dtype(grad_factor, DType::f64, op, "grad_factor");
+    check_shape(grad_factor, {1}, op, "grad_factor");
+    check_same_device(params[0], grad_factor, op);
+  }
+  XLM_CALL_BACKEND(params[0].device(), adam_update_multi, params, grads, exp_avg, exp_avg_sq, args, copy_out,
+                   grad_factor);
 }
 
 void sgd_update(const Tensor& param, const Tensor& grad, double lr, double weight_decay) {

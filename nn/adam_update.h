@@ -40,23 +40,33 @@ void sgd_update(const Tensor& param, const Tensor& grad, double lr, double weigh
 // per tensor. Optional copy_out (empty, or one tensor per param, same shape
 // and device, all of one floating dtype): copy_out[i] = param[i] rounded to
 // nearest even after the update (fp32 master -> bf16/f16 model weights).
+// Optional grad_factor (undefined, or a one-element f64 tensor on the params'
+// device: gradient clipping's factor, nn/grad_clip.h): every gradient is used
+// as g * factor, the factor rounded to the gradient's dtype and one multiply,
+// exactly what scale_by would have stored (so the update is bit for bit that
+// of scale_by then adam_update_multi), read on the device, the gradients left
+// as they are.
 // Every argument is checked before anything is updated.
 void adam_update_multi(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                        const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
-                       const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out = {});
+                       const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out = {},
+                       const Tensor& grad_factor = Tensor());
 
 // Backend twins (arguments already checked by the fronts).
 void adam_update_cpu(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                      const AdamUpdateArgs& args);
 void adam_update_cuda(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                       const AdamUpdateArgs& args);
-// The CPU twin loops over adam_update_cpu (the specification) and cast_forward_cpu.
+// The CPU twin loops over the single-tensor update (the specification, with
+// the factor's multiply) and cast_forward_cpu.
 void adam_update_multi_cpu(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                            const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
-                           const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out);
+                           const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out,
+                           const Tensor& grad_factor);
 void adam_update_multi_cuda(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                             const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
-                            const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out);
+                            const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out,
+                            const Tensor& grad_factor);
 void sgd_update_cpu(const Tensor& param, const Tensor& grad, double lr, double weight_decay);
 void sgd_update_cuda(const Tensor& param, const Tensor& grad, double lr, double weight_decay);
 

@@ -7,7 +7,10 @@
 // chunk it owns. Each block walks its chunk with a block-stride
 // loop (coalesced) and applies adam_math.cuh's update, the same bits as the
 // single-tensor kernel; with copy-out it also stores the updated fp32 weight
-// rounded to the model's bf16/f16 (or f32) tensor in the same pass.
+// rounded to the model's bf16/f16 (or f32) tensor in the same pass. With a
+// gradient factor (clipping's, an f64 in device memory) each gradient is
+// multiplied by it rounded to fp32 as it is read: the value scale_by_cuda
+// would have stored, so the update is the same bits without that pass.
 #include "core/cuda_check.h"
 #include "core/cuda_context.h"
 #include "core/cuda_dispatch.cuh"
@@ -39,12 +42,15 @@ struct AdamTable {
   int chunk[kMaxBlocks];             // block -> chunk of that tensor
 };
 // Kernel parameters are limited to 4 KiB.
-static_assert(sizeof(AdamTable) + sizeof(AdamScalars) <= 4000, "AdamTable must fit in kernel parameter memory");
+static_assert(sizeof(AdamTable) + sizeof(AdamScalars) + sizeof(const double*) <= 4000,
+              "AdamTable must fit in kernel parameter memory");
 
 struct NoCopyOut {};
 
+// grad_factor: one f64 in device memory, or nullptr (factor 1).
 template <typename Out>
-__global__ void adam_multi_kernel(AdamTable t, AdamScalars s) {
+__global__ void adam_multi_kernel(AdamTable t, AdamScalars s, const double* grad_factor) {
+  const float scale = grad_factor != nullptr ? static_cast<float>(*grad_factor) : 1.0f;
   const int slot = t.tensor[blockIdx.x];
   const long long start = static_cast<long long>(t.chunk[blockIdx.x]) * kChunk;
   const long long n = t.n[slot];
@@ -55,7 +61,8 @@ __global__ void adam_multi_kernel(AdamTable t, AdamScalars s) {
   float* v = t.v[slot];
   for (long long i = start + threadIdx.x; i < end; i += blockDim.x) {
     float mi = m[i], vi = v[i];
-    const float pi = adam_element(p[i], g[i], mi, vi, s);
+    const float gi = g[i] * scale;  // exact when scale is 1
+    const float pi = adam_element(p[i], gi, mi, vi, s);
     p[i] = pi;
     m[i] = mi;
     v[i] = vi;
@@ -66,7 +73,7 @@ __global__ void adam_multi_kernel(AdamTable t, AdamScalars s) {
 template <typename Out>
 void run_multi(const std::vector<Tensor>& params, const std::vector<Tensor>& grads, const std::vector<Tensor>& exp_avg,
                const std::vector<Tensor>& exp_avg_sq, const std::vector<Tensor>& copy_out, const AdamScalars& s,
-               cudaStream_t stream) {
+               const double* grad_factor, cudaStream_t stream) {
   std::vector<int64_t> sizes;
   for (const Tensor& p : params) sizes.push_back(p.numel());
   for (const MultiTensorLaunch& launch : plan_multi_tensor(sizes, kChunk, kMaxTensors, kMaxBlocks)) {
@@ -84,7 +91,8 @@ void run_multi(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
       table.tensor[b] = static_cast<unsigned char>(launch.blocks[b].first);
       table.chunk[b] = static_cast<int>(launch.blocks[b].second);
     }
-    adam_multi_kernel<Out><<<static_cast<unsigned>(launch.blocks.size()), kMultiThreads, 0, stream>>>(table, s);
+    adam_multi_kernel<Out>
+        <<<static_cast<unsigned>(launch.blocks.size()), kMultiThreads, 0, stream>>>(table, s, grad_factor);
     XLM_CUDA_CHECK_LAUNCH();
   }
 }
@@ -93,18 +101,20 @@ void run_multi(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
 
 void adam_update_multi_cuda(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                             const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
-                            const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out) {
+                            const AdamUpdateArgs& args, const std::vector<Tensor>& copy_out,
+                            const Tensor& grad_factor) {
   check_f32_params(params[0], "adam_update_multi");
   CudaContext& ctx = CudaContext::get(params[0].device().index);
   const AdamScalars s = adam_scalars(args);
+  const double* f = grad_factor.defined() ? static_cast<const double*>(grad_factor.data_ptr()) : nullptr;
   if (copy_out.empty()) {
-    run_multi<NoCopyOut>(params, grads, exp_avg, exp_avg_sq, copy_out, s, ctx.stream);
+    run_multi<NoCopyOut>(params, grads, exp_avg, exp_avg_sq, copy_out, s, f, ctx.stream);
     return;
   }
   switch (copy_out[0].dtype()) {
-    case DType::f32: run_multi<float>(params, grads, exp_avg, exp_avg_sq, copy_out, s, ctx.stream); return;
-    case DType::bf16: run_multi<__nv_bfloat16>(params, grads, exp_avg, exp_avg_sq, copy_out, s, ctx.stream); return;
-    case DType::f16: run_multi<__half>(params, grads, exp_avg, exp_avg_sq, copy_out, s, ctx.stream); return;
+    case DType::f32: run_multi<float>(params, grads, exp_avg, exp_avg_sq, copy_out, s, f, ctx.stream); return;
+    case DType::bf16: run_multi<__nv_bfloat16>(params, grads, exp_avg, exp_avg_sq, copy_out, s, f, ctx.stream); return;
+    case DType::f16: run_multi<__half>(params, grads, exp_avg, exp_avg_sq, copy_out, s, f, ctx.stream); return;
     default:
       throw DTypeError(fmt::format("adam_update_multi on CUDA copies out to f32, bf16 or f16, got {}",
                                    copy_out[0].describe()));

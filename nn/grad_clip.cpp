@@ -7,7 +7,6 @@
 #include "core/autograd.h"
 #include "core/dispatch.h"
 #include "kernels/backend.h"
-#include "kernels/scale_by/scale_by.h"
 
 #include <algorithm>
 #include <cmath>
@@ -82,24 +81,19 @@ void grad_norm_and_factor_cpu(const std::vector<Tensor>& grads, double max_norm,
   *factor.data<double>() = coef;
 }
 
-Tensor clip_grad_norm_on_device(const NamedTensors& params, double max_norm) {
+ClipFactor clip_factor_on_device(const NamedTensors& params, double max_norm) {
   autograd::NoGradGuard no_grad;
   const auto groups = grads_by_device(params, "clip_grad_norm");
-  if (groups.empty()) return Tensor::zeros({1}, DType::f64);
+  if (groups.empty()) return {Tensor::zeros({1}, DType::f64), Tensor()};
   XLM_CHECK(groups.size() == 1, DeviceError,
-            "clip_grad_norm_on_device: the gradients are on {} devices; the device clip needs them on one",
+            "clip_factor_on_device: the gradients are on {} devices; the device clip needs them on one",
             groups.size());
   const std::vector<Tensor>& grads = groups.begin()->second;
   const Device device = grads.front().device();
-  Tensor norm = Tensor::empty({1}, DType::f64, device);    // (1,)
-  Tensor factor = Tensor::empty({1}, DType::f64, device);  // (1,)
-  XLM_CALL_BACKEND(device, grad_norm_and_factor, grads, max_norm, norm, factor);
-  if (max_norm > 0)
-    for (const Tensor& g : grads) {
-      Tensor out = g;  // in place: the twins allow y to alias x
-      XLM_CALL_BACKEND(device, scale_by_forward, g, factor, out);
-    }
-  return norm;
+  ClipFactor out{Tensor::empty({1}, DType::f64, device), Tensor::empty({1}, DType::f64, device)};  // (1,) each
+  XLM_CALL_BACKEND(device, grad_norm_and_factor, grads, max_norm, out.norm, out.factor);
+  if (!(max_norm > 0)) out.factor = Tensor();
+  return out;
 }
 
 double grad_norm(const NamedTensors& params) { return norm_of(grads_by_device(params, "clip_grad_norm")); }

@@ -6,12 +6,16 @@
 // and the block partials are added in double on the host, in a fixed order.
 // A non-finite norm is returned as is and leaves the gradients untouched (the
 // caller decides whether to skip the update).
-// clip_grad_norm_on_device is the same clip without a device-to-host read (a
-// training step must not wait for the GPU): the norm and the factor stay in
-// device memory and scale_by's kernel reads the factor; the norm is read only
-// when it is logged. On the CPU it gives clip_grad_norm's results bit for bit.
+// clip_factor_on_device measures the same clip without a device-to-host read
+// (a training step must not wait for the GPU) and without scaling anything:
+// the norm and the factor stay in device memory, and the optimizer multiplies
+// each gradient by the factor as it reads it (Optimizer::step's grad_factors:
+// one pass over the gradients instead of two, and no launch per parameter).
+// The norm is read only when it is logged. On the CPU, scale_by with that
+// factor gives clip_grad_norm's gradients bit for bit.
 #pragma once
 
+#include "core/tensor.h"
 #include "nn/named_tensors.h"
 
 #include <vector>
@@ -21,12 +25,17 @@ namespace xlm::nn {
 // Scales every grad so their global L2 norm is <= max_norm (if max_norm > 0); returns the norm before.
 double clip_grad_norm(const NamedTensors& params, double max_norm);
 
-// clip_grad_norm without a host read: the norm before clipping as a one-element
-// f64 tensor on the gradients' device (item() it when needed). The factor
-// min(1, max_norm / (norm + 1e-6)) is computed on the device, 1 when the norm is
-// not finite; max_norm <= 0 measures only. All gradients must be on one device
-// (DeviceError otherwise); without any gradient the norm is a 0 on the CPU.
-Tensor clip_grad_norm_on_device(const NamedTensors& params, double max_norm);
+// clip_grad_norm's norm and factor without a host read, each a one-element
+// f64 tensor on the gradients' device (item() the norm when needed). factor =
+// min(1, max_norm / (norm + 1e-6)), computed on the device, 1 when the norm is
+// not finite; undefined when max_norm <= 0 (measure only) or no parameter has
+// a gradient (the norm is then a 0 on the CPU). All gradients must be on one
+// device (DeviceError otherwise). Nothing is scaled.
+struct ClipFactor {
+  Tensor norm;    // (1,) f64
+  Tensor factor;  // (1,) f64, or undefined
+};
+ClipFactor clip_factor_on_device(const NamedTensors& params, double max_norm);
 
 // The global L2 norm of the parameters' gradients, without clipping.
 double grad_norm(const NamedTensors& params);

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "kernels/backend.h"
 #include "kernels/cast/cast.h"
+#include "kernels/scale_by/scale_by.h"
 #include "nn/adam_update.h"
 
 #include <algorithm>
@@ -75,13 +76,21 @@ Optimizer::Optimizer(const OptimizerSpec& spec, NamedTensors params)
   lr_ = schedule_.lr_at(0);
 }
 
-void Optimizer::step() {
+void Optimizer::step(const std::vector<Tensor>& grad_factors) {
   autograd::NoGradGuard no_grad;
-  for (const auto& [name, p] : params_) {
+  XLM_CHECK(grad_factors.empty() || grad_factors.size() == params_.size(), ShapeError,
+            "optimizer: {} gradient factors for {} parameters", grad_factors.size(), params_.size());
+  auto factor_of = [&](size_t i) { return grad_factors.empty() ? Tensor() : grad_factors[i]; };
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const auto& [name, p] = params_[i];
     const Tensor g = p.grad();
     if (!g.defined()) continue;
     XLM_CHECK(g.shape() == p.shape() && g.dtype() == p.dtype() && g.device() == p.device(), Error,
               "optimizer: gradient of \"{}\" is {} but the parameter is {}", name, g.describe(), p.describe());
+    const Tensor f = factor_of(i);
+    XLM_CHECK(!f.defined() || (f.dtype() == DType::f64 && f.numel() == 1 && f.device() == p.device()), ShapeError,
+              "optimizer: the gradient factor of \"{}\" is {}; expected one f64 on {}", name, f.describe(),
+              p.device().str());
   }
   lr_ = schedule_.lr_at(n_updates_);
   const auto& v = spec_.values;
@@ -89,17 +98,21 @@ void Optimizer::step() {
     for (size_t i = 0; i < params_.size(); ++i) {
       const Tensor& p = params_[i].second;
       if (!p.grad().defined()) continue;
-      sgd_update(p, p.grad(), lr_, v.at("weight_decay"));
+      Tensor g = p.grad();
+      if (const Tensor f = factor_of(i); f.defined()) g = scale_by(g, f);  // SGD reads no factor itself
+      sgd_update(p, g, lr_, v.at("weight_decay"));
       if (!copy_out_.empty()) cast_into(p, copy_out_[i]);
     }
     ++n_updates_;
     return;
   }
-  // One multi-tensor update per (step count, device, dtype): usually a single group.
+  // One multi-tensor update per (step count, device, dtype, gradient factor):
+  // usually a single group.
   struct Group {
     int64_t t;
     Device device;
     DType dtype;
+    Tensor factor;
     std::vector<Tensor> params, grads, m, v, out;
     std::vector<size_t> index;
   };
@@ -108,10 +121,12 @@ void Optimizer::step() {
     const Tensor& p = params_[i].second;
     if (!p.grad().defined()) continue;
     const int64_t t = param_steps_[i] + 1;
+    const Tensor factor = factor_of(i);
     auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& gr) {
-      return gr.t == t && gr.device == p.device() && gr.dtype == p.dtype();
+      return gr.t == t && gr.device == p.device() && gr.dtype == p.dtype() && gr.factor.impl() == factor.impl();
     });
-    if (it == groups.end()) it = groups.insert(groups.end(), Group{t, p.device(), p.dtype(), {}, {}, {}, {}, {}, {}});
+    if (it == groups.end())
+      it = groups.insert(groups.end(), Group{t, p.device(), p.dtype(), factor, {}, {}, {}, {}, {}, {}});
     it->params.push_back(p);
     it->grads.push_back(p.grad());
     it->m.push_back(exp_avg_[i]);
@@ -129,7 +144,7 @@ void Optimizer::step() {
     const double bias_correction1 = 1 - std::pow(args.beta1, static_cast<double>(group.t));
     const double bias_correction2 = 1 - std::pow(args.beta2, static_cast<double>(group.t));
     args.step_size = args.lr * std::sqrt(bias_correction2) / bias_correction1;
-    adam_update_multi(group.params, group.grads, group.m, group.v, args, group.out);
+    adam_update_multi(group.params, group.grads, group.m, group.v, args, group.out, group.factor);
     for (size_t i : group.index) param_steps_[i] = group.t;
   }
   ++n_updates_;

@@ -36,7 +36,13 @@ class Optimizer {
 
   // Sets lr from the schedule (lr_at(n_updates)), updates every parameter that
   // has a gradient, then increments n_updates.
-  void step();
+  // grad_factors: empty, or one per parameter (params() order), each undefined
+  // or a one-element f64 tensor on that parameter's device (gradient
+  // clipping's factor, nn/grad_clip.h): the gradient is used multiplied by it,
+  // as scale_by would have scaled it in place, bit for bit, but without that
+  // pass (Adam reads it in its multi-tensor update); the stored gradients are
+  // left as they are.
+  void step(const std::vector<Tensor>& grad_factors = {});
   void zero_grad();
   // Low-precision copies to refresh in the same pass as each update (Adam: the
   // multi-tensor kernel's copy-out): after step(), model[i] = params[i] rounded

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <limits>
 #include <set>
+#include <unordered_map>
 
 namespace xlm::tasks {
 
@@ -86,8 +87,20 @@ PrecisionStepResult PrecisionStep::step(nn::Optimizer& optimizer, double clip_no
   const nn::NamedTensors& params = optimizer_params();
   if (masters_) masters_->copy_grads_to_master();
   if (check_gradients(params, optimizer.n_updates())) {
-    for (const auto& group : clip_groups_) result.group_norms.push_back(nn::clip_grad_norm_on_device(group, clip_norm));
-    optimizer.step();
+    // Each clip group's factor is applied by the optimizer as it reads the
+    // gradients (no scaling pass; nn/grad_clip.h).
+    std::unordered_map<const TensorImpl*, Tensor> factor_of;  // parameter -> its group's factor
+    for (const auto& group : clip_groups_) {
+      nn::ClipFactor clip = nn::clip_factor_on_device(group, clip_norm);
+      result.group_norms.push_back(clip.norm);
+      for (const auto& [name, p] : group) factor_of[p.impl()] = clip.factor;
+    }
+    std::vector<Tensor> factors;
+    for (const auto& [name, p] : optimizer.params()) {
+      auto it = factor_of.find(p.impl());
+      factors.push_back(it == factor_of.end() ? Tensor() : it->second);
+    }
+    optimizer.step(factors);
     if (masters_ && &optimizer != copies_model_) masters_->copy_master_to_model();
     result.stepped = true;
   }

@@ -23,7 +23,8 @@
 // collectives: the data-parallel side must bound that wait (--comm_timeout).
 // In fp32 nothing is copied or scaled and step() is clip + step, bit for bit
 // what the trainer did before mixed precision existed. Clipping stays on the
-// device (nn::clip_grad_norm_on_device), so step() reads nothing back to the
+// device (nn::clip_factor_on_device: each clip group's factor, applied by the
+// optimizer as it reads the gradients), so step() reads nothing back to the
 // host except, with loss scaling, the finite flag that decides the skip (the
 // step counter and the lr schedule depend on it, as with PyTorch's GradScaler).
 // With --zero1 the masters are sharded (Zero1Optimizer keeps each rank's

@@ -12,7 +12,6 @@
 #include "core/storage.h"
 #include "kernels/backend.h"
 #include "kernels/cast/cast.h"
-#include "kernels/scale_by/scale_by.h"
 #include "nn/grad_clip.h"
 #include "tasks/pretrain/zero1_clip.h"
 #include "xlm/config.h"
@@ -151,17 +150,16 @@ Zero1StepResult Zero1Optimizer::step(double max_norm, const Guard& guard) {
   Tensor norms = Tensor::empty({n_groups_}, DType::f64, device);    // (n_groups)
   Tensor factors = Tensor::empty({n_groups_}, DType::f64, device);  // (n_groups)
   zero1_norms_and_factors(total, max_norm, norms, factors);
+  std::vector<Tensor> group_factor(static_cast<size_t>(n_groups_));  // undefined: no clipping
   for (int64_t g = 0; g < n_groups_; ++g) {
     result.norms.push_back(norms.slice(g, g + 1));
-    if (!(max_norm > 0)) continue;
-    const Tensor factor = factors.slice(g, g + 1);
-    for (const Tensor& grad : group_grads[static_cast<size_t>(g)]) {
-      Tensor out = grad;  // in place: the twins allow y to alias x
-      XLM_CALL_BACKEND(grad.device(), scale_by_forward, grad, factor, out);
-    }
+    if (max_norm > 0) group_factor[static_cast<size_t>(g)] = factors.slice(g, g + 1);
   }
-
-  optimizer_->step();
+  // The optimizer applies each part's group factor as it reads the gradient (nn/grad_clip.h).
+  std::vector<Tensor> part_factors;
+  for (size_t k = 0; k < part_of_.size(); ++k)
+    part_factors.push_back(group_factor[static_cast<size_t>(clip_group_[part_of_[k].param])]);
+  optimizer_->step(part_factors);
   for (size_t i = 0; i < params_.size(); ++i)
     if (has_grad[i]) ++param_steps_[i];
   drop_part_grads();

@@ -8,6 +8,7 @@
 // from f32 masters, which Optimizer::set_copy_out also accepts).
 #include "core/error.h"
 #include "kernels/cast/cast.h"
+#include "kernels/scale_by/scale_by.h"
 #include "nn/adam_update.h"
 #include "support.h"
 
@@ -122,4 +123,35 @@ TEST_CASE("adam_update_multi on CUDA matches the CPU, with bf16, f16 and f32 cop
       CHECK(same_bits(cpu_out[i], cast(cpu.p[i], out_dtype)));  // the CPU twin's copy-out, the same rule
     }
   }
+}
+
+TEST_CASE("adam_update_multi with a gradient factor: scale_by then the update, bit for bit, the gradients untouched",
+          "[nn][optimizer][adam_multi]") {
+  // On the CPU, and on cuda:0 (the stand-in cpu:1 without a GPU) against the same device's two-pass path.
+  const std::vector<Device> devices{Device::cpu(), xlm::test::gpu()};
+  const std::vector<int64_t> sizes{1, 7, 4099, 65536 + 3};
+  for (const Device& device : devices) {
+    for (double f : {0.3712, 1.0}) {
+      INFO(device.str() << " factor " << f);
+      Lists fused = make_lists(sizes, device), two_pass = make_lists(sizes, device);
+      const Tensor factor = Tensor::from_vector(std::vector<double>{f}, {1}, device);  // (1,) f64
+      std::vector<Tensor> scaled;
+      for (const Tensor& g : two_pass.g) scaled.push_back(scale_by(g, factor));
+      adam_update_multi(fused.p, fused.g, fused.m, fused.v, args_at(3), {}, factor);
+      adam_update_multi(two_pass.p, scaled, two_pass.m, two_pass.v, args_at(3));
+      for (size_t i = 0; i < sizes.size(); ++i) {
+        INFO("tensor " << i);
+        CHECK(same_bits(fused.p[i], two_pass.p[i]));
+        CHECK(same_bits(fused.m[i], two_pass.m[i]));
+        CHECK(same_bits(fused.v[i], two_pass.v[i]));
+        CHECK(same_bits(fused.g[i], two_pass.g[i]));  // the gradient itself is not scaled
+      }
+      if (f != 1.0) CHECK_FALSE(same_bits(fused.p[2], make_lists(sizes, device).p[2]));  // it did update
+    }
+  }
+  Lists l = make_lists({3}, Device::cpu());
+  XLM_CHECK_THROWS(adam_update_multi(l.p, l.g, l.m, l.v, args_at(1), {}, Tensor::full({1}, 1.0, DType::f32, Device::cpu())), DTypeError,
+                   "grad_factor");
+  XLM_CHECK_THROWS(adam_update_multi(l.p, l.g, l.m, l.v, args_at(1), {}, Tensor::full({2}, 1.0, DType::f64, Device::cpu())), ShapeError,
+                   "grad_factor");
 }

@@ -1,12 +1,21 @@
-// clip_grad_norm_on_device against clip_grad_norm: on the CPU the same norm and
-// the same clipped gradients bit for bit (below, above and without a limit, in
-// f32 and f64, and with a non-finite gradient left untouched), with no host
-// read counted; the [cuda] case compares the device clip with the CPU's.
+// clip_factor_on_device against clip_grad_norm: on the CPU the same norm, and
+// scale_by with its factor gives the same clipped gradients bit for bit
+// (below, above and without a limit, in f32 and f64), with no host read
+// counted and no gradient touched; a non-finite norm gives the factor 1. The
+// optimizer's use of the factor (Optimizer::step's grad_factors) against
+// scale_by then step, bit for bit, Adam and SGD. The [cuda] case compares the
+// device's norm and factor with the CPU's.
+#include "core/error.h"
 #include "core/host_reads.h"
+#include "kernels/scale_by/scale_by.h"
 #include "nn/grad_clip.h"
+#include "nn/optimizer.h"
+#include "nn/optimizer_parse.h"
 #include "support.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 using namespace xlm;
@@ -18,13 +27,14 @@ namespace {
 NamedTensors params_with_grads(DType dtype, uint64_t seed, Device device = Device::cpu()) {
   NamedTensors out;
   for (int64_t n : {1, 7, 130, 1029}) {
-    Tensor p = Tensor::zeros({n}, dtype, device);
-    p.set_requires_grad(true);
-    std::vector<double> g(static_cast<size_t>(n));
+    std::vector<double> g(static_cast<size_t>(n)), w(g.size());
     for (size_t i = 0; i < g.size(); ++i) {
       seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
       g[i] = static_cast<double>(static_cast<int64_t>(seed >> 33) % 20001 - 10000) / 3333.0;
+      w[i] = std::cos(0.3 * static_cast<double>(i + static_cast<size_t>(n)));
     }
+    Tensor p = Tensor::from_doubles(w, {n}, dtype, device);
+    p.set_requires_grad(true);
     p.set_grad(Tensor::from_doubles(g, p.shape(), dtype, device));
     out.emplace_back("p" + std::to_string(n), p);
   }
@@ -40,9 +50,19 @@ std::vector<double> grads_of(const NamedTensors& params) {
   return all;
 }
 
+std::vector<double> values_of(const NamedTensors& params) {
+  std::vector<double> all;
+  for (const auto& [name, p] : params) {
+    const std::vector<double> v = p.to_doubles();
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  return all;
+}
+
 }  // namespace
 
-TEST_CASE("clip_grad_norm_on_device: the CPU clip bit for bit, without a host read", "[nn][optimizer]") {
+TEST_CASE("clip_factor_on_device: clip_grad_norm's norm and, through scale_by, its gradients bit for bit",
+          "[nn][optimizer]") {
   for (DType dtype : {DType::f32, DType::f64}) {
     for (double max_norm : {0.0, 0.5, 1e9}) {
       INFO(dtype_name(dtype) << " max_norm " << max_norm);
@@ -50,42 +70,95 @@ TEST_CASE("clip_grad_norm_on_device: the CPU clip bit for bit, without a host re
       const NamedTensors device = params_with_grads(dtype, 7);
       const double want = clip_grad_norm(today, max_norm);
       const int64_t reads = host_read_count();
-      const Tensor norm = clip_grad_norm_on_device(device, max_norm);
+      const ClipFactor clip = clip_factor_on_device(device, max_norm);
       CHECK(host_read_count() == reads);
-      CHECK(norm.dtype() == DType::f64);
-      CHECK(norm.item() == want);
-      CHECK(grads_of(device) == grads_of(today));
-      if (max_norm == 0.5) CHECK(grads_of(device) != grads_of(params_with_grads(dtype, 7)));  // it did clip
+      CHECK(clip.norm.dtype() == DType::f64);
+      CHECK(clip.norm.item() == want);
+      CHECK(grads_of(device) == grads_of(params_with_grads(dtype, 7)));  // nothing scaled
+      if (max_norm > 0) {
+        REQUIRE(clip.factor.defined());
+        CHECK(clip.factor.dtype() == DType::f64);
+        for (const auto& [name, p] : device) {
+          Tensor t = p;
+          t.set_grad(scale_by(p.grad(), clip.factor));
+        }
+        CHECK(grads_of(device) == grads_of(today));
+        if (max_norm == 0.5) CHECK(grads_of(today) != grads_of(params_with_grads(dtype, 7)));  // it did clip
+      } else {
+        CHECK_FALSE(clip.factor.defined());
+      }
     }
   }
 }
 
-TEST_CASE("clip_grad_norm_on_device: a non-finite norm leaves the gradients untouched", "[nn][optimizer]") {
+TEST_CASE("clip_factor_on_device: a non-finite norm gives the factor 1", "[nn][optimizer]") {
   NamedTensors params = params_with_grads(DType::f32, 3);
   Tensor bad = params[1].second;
   bad.set_grad(Tensor::full(bad.shape(), std::numeric_limits<double>::infinity(), DType::f32));
   const std::vector<double> before = grads_of(params);
-  const Tensor norm = clip_grad_norm_on_device(params, 0.5);
-  CHECK(std::isinf(norm.item()));
+  const ClipFactor clip = clip_factor_on_device(params, 0.5);
+  CHECK(std::isinf(clip.norm.item()));
+  CHECK(clip.factor.item() == 1.0);
   CHECK(grads_of(params) == before);
 }
 
-TEST_CASE("clip_grad_norm_on_device: no gradient is a zero norm", "[nn][optimizer]") {
+TEST_CASE("clip_factor_on_device: no gradient is a zero norm and no factor", "[nn][optimizer]") {
   Tensor p = Tensor::zeros({3}, DType::f32);
   p.set_requires_grad(true);
-  CHECK(clip_grad_norm_on_device({{"p", p}}, 1.0).item() == 0.0);
+  const ClipFactor clip = clip_factor_on_device({{"p", p}}, 1.0);
+  CHECK(clip.norm.item() == 0.0);
+  CHECK_FALSE(clip.factor.defined());
   CHECK_FALSE(p.grad().defined());
 }
 
-TEST_CASE("clip_grad_norm_on_device: CUDA matches the CPU", "[nn][optimizer][cuda]") {
+TEST_CASE("Optimizer::step with gradient factors: scale_by then step, bit for bit", "[nn][optimizer]") {
+  for (const std::string spec : {"adam,lr=0.001,weight_decay=0.01", "sgd,lr=0.1"}) {
+    for (DType dtype : {DType::f32, DType::f64}) {
+      INFO(spec << " " << dtype_name(dtype));
+      const NamedTensors fused = params_with_grads(dtype, 5), two_pass = params_with_grads(dtype, 5);
+      // Two clip groups with their own factors, and a parameter left unscaled.
+      const Tensor a = Tensor::from_vector(std::vector<double>{0.25}, {1});       // (1,) f64
+      const Tensor b = Tensor::from_vector(std::vector<double>{0.8134567}, {1});  // (1,) f64
+      const std::vector<Tensor> factors{a, a, b, Tensor()};
+      for (size_t i = 0; i < two_pass.size(); ++i) {
+        if (!factors[i].defined()) continue;
+        Tensor p = two_pass[i].second;
+        p.set_grad(scale_by(p.grad(), factors[i]));
+      }
+      Optimizer with_factors(parse_optimizer_spec(spec), fused), plain(parse_optimizer_spec(spec), two_pass);
+      const std::vector<double> grads_before = grads_of(fused);
+      with_factors.step(factors);
+      plain.step();
+      CHECK(values_of(fused) == values_of(two_pass));
+      CHECK(grads_of(fused) == grads_before);  // the stored gradients are not scaled
+      for (const auto& [key, t] : plain.state()) {
+        INFO(key);
+        const auto other = with_factors.state();
+        const auto it = std::find_if(other.begin(), other.end(), [&](const auto& kv) { return kv.first == key; });
+        REQUIRE(it != other.end());
+        CHECK(it->second.to_doubles() == t.to_doubles());
+      }
+      CHECK(values_of(fused) != values_of(params_with_grads(dtype, 5)));  // it did update
+    }
+  }
+  NamedTensors params = params_with_grads(DType::f32, 5);
+  Optimizer opt(parse_optimizer_spec("adam,lr=0.001"), params);
+  const std::vector<Tensor> too_few{Tensor()};
+  XLM_CHECK_THROWS(opt.step(too_few), ShapeError, "1 gradient factors for 4 parameters");
+  const std::vector<Tensor> f32_factor{Tensor::full({1}, 1.0, DType::f32, Device::cpu()), Tensor(), Tensor(), Tensor()};
+  XLM_CHECK_THROWS(opt.step(f32_factor), ShapeError, "\"p1\"", "expected one f64");
+}
+
+TEST_CASE("clip_factor_on_device: CUDA matches the CPU", "[nn][optimizer][cuda]") {
   XLM_REQUIRE_GPU_OR_STANDIN();
   for (double max_norm : {0.5, 1e9}) {
     const NamedTensors cpu = params_with_grads(DType::f32, 11);
     const NamedTensors gpu = params_with_grads(DType::f32, 11, xlm::test::gpu());
-    const double want = clip_grad_norm_on_device(cpu, max_norm).item();
-    const Tensor norm = clip_grad_norm_on_device(gpu, max_norm);
-    CHECK(norm.device() == xlm::test::gpu());
-    CHECK(norm.item() == Approx(want).epsilon(1e-6));
-    XLM_CHECK_CLOSE(grads_of(gpu), grads_of(cpu), 1e-7, 1e-5);
+    const ClipFactor want = clip_factor_on_device(cpu, max_norm);
+    const ClipFactor got = clip_factor_on_device(gpu, max_norm);
+    CHECK(got.norm.device() == xlm::test::gpu());
+    CHECK(got.factor.device() == xlm::test::gpu());
+    CHECK(got.norm.item() == Approx(want.norm.item()).epsilon(1e-6));
+    CHECK(got.factor.item() == Approx(want.factor.item()).epsilon(1e-6));
   }
 }
