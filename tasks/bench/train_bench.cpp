@@ -289,18 +289,18 @@ std::string format_profile(const TrainBenchResult& r) {
   auto ms = [&](double seconds) { return 1000.0 * seconds / steps; };
   auto share = [&](double seconds) { return r.ms_per_step > 0 ? 100.0 * ms(seconds) / r.ms_per_step : 0.0; };
   double total = 0;
-  std::vector<std::string> regions;  // in order of first appearance (largest call first)
   std::map<std::string, std::array<double, 3>> by_region;  // seconds per phase
   for (const profile::Row& row : r.profile) {
     total += row.seconds;
-    if (!by_region.count(row.region)) regions.push_back(row.region);
     by_region[row.region][static_cast<size_t>(row.phase)] += row.seconds;
   }
+  std::vector<std::string> regions;  // largest total first
+  for (const auto& [name, phases] : by_region) regions.push_back(name);
   std::string text = fmt::format(
       "profile: {} steps, {:.2f} ms/step profiled ({:.2f} timed); backend calls {:.2f} ms/step ({:.1f}% of a "
       "timed step)\n",
       r.profile_steps, ms(r.profile_seconds), r.ms_per_step, ms(total), share(total));
-  std::sort(regions.begin(), regions.end(), [&](const std::string& a, const std::string& b) {
+  std::stable_sort(regions.begin(), regions.end(), [&](const std::string& a, const std::string& b) {
     const auto& x = by_region[a];
     const auto& y = by_region[b];
     return x[0] + x[1] + x[2] > y[0] + y[1] + y[2];
