@@ -43,7 +43,11 @@ void adam_update_multi(const std::vector<Tensor>& params, const std::vector<Tens
     check_floating(params[i], op, "params");
     check_same_dtype(params[0], params[i], op);
     check_same_device(params[0], params[i], op);
-    check_like(params[i], grads[i], op, "grads");
+    check_defined(grads[i], op, "grads");  // any floating dtype, one for all (converted as read)
+    check_floating(grads[i], op, "grads");
+    check_shape(grads[i], params[i].shape(), op, "grads");
+    check_same_device(params[i], grads[i], op);
+    check_same_dtype(grads[0], grads[i], op);
     check_like(params[i], exp_avg[i], op, "exp_avg");
     check_like(params[i], exp_avg_sq[i], op, "exp_avg_sq");
     if (copy_out.empty()) continue;

@@ -42,10 +42,16 @@ void sgd_update(const Tensor& param, const Tensor& grad, double lr, double weigh
 // nearest even after the update (fp32 master -> bf16/f16 model weights).
 // Optional grad_factor (undefined, or a one-element f64 tensor on the params'
 // device: gradient clipping's factor, nn/grad_clip.h): every gradient is used
-// as g * factor, the factor rounded to the gradient's dtype and one multiply,
+// as g * factor, the factor rounded to the params' dtype and one multiply,
 // exactly what scale_by would have stored (so the update is bit for bit that
 // of scale_by then adam_update_multi), read on the device, the gradients left
 // as they are.
+// The grads may be of another floating dtype than the params (all grads one
+// dtype): each element is converted to the params' dtype as it is read (exact
+// when widening), then multiplied by the factor. That is how fp32 masters take
+// the model's bf16/f16 gradients without a cast pass and an fp32 copy of every
+// gradient (tasks/pretrain/precision_step.h); the result is bit for bit that
+// of casting the gradients first.
 // Every argument is checked before anything is updated.
 void adam_update_multi(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                        const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,

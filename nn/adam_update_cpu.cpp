@@ -85,7 +85,12 @@ void adam_update_multi_cpu(const std::vector<Tensor>& params, const std::vector<
   const double scale = grad_factor.defined() ? *grad_factor.data<double>() : 1.0;
   for (size_t i = 0; i < params.size(); ++i) {
     if (params[i].numel() == 0) continue;
-    adam_update_scaled_cpu(params[i], grads[i], exp_avg[i], exp_avg_sq[i], args, scale);
+    Tensor grad = grads[i];
+    if (grad.dtype() != params[i].dtype()) {  // the specification: cast first (the CUDA twin converts as it reads)
+      grad = Tensor::empty(params[i].shape(), params[i].dtype(), params[i].device());  // like params[i]
+      cast_forward_cpu(grads[i], grad);
+    }
+    adam_update_scaled_cpu(params[i], grad, exp_avg[i], exp_avg_sq[i], args, scale);
     if (copy_out.empty()) continue;
     Tensor out = copy_out[i];
     if (out.dtype() == params[i].dtype())

@@ -10,7 +10,10 @@
 // rounded to the model's bf16/f16 (or f32) tensor in the same pass. With a
 // gradient factor (clipping's, an f64 in device memory) each gradient is
 // multiplied by it rounded to fp32 as it is read: the value scale_by_cuda
-// would have stored, so the update is the same bits without that pass.
+// would have stored, so the update is the same bits without that pass. The
+// gradients may be the model's bf16/f16 ones (fp32 masters without master
+// gradients): each is widened to fp32 as it is loaded, exactly, so the update
+// is that of a cast pass first, without the pass and the fp32 copy.
 #include "core/cuda_check.h"
 #include "core/cuda_context.h"
 #include "core/cuda_dispatch.cuh"
@@ -33,7 +36,7 @@ constexpr int kMultiThreads = 512;
 
 struct AdamTable {
   float* p[kMaxTensors];
-  const float* g[kMaxTensors];
+  const void* g[kMaxTensors];  // G (the gradients' dtype)
   float* m[kMaxTensors];
   float* v[kMaxTensors];
   void* out[kMaxTensors];  // copy-out targets (unused without copy-out)
@@ -47,8 +50,9 @@ static_assert(sizeof(AdamTable) + sizeof(AdamScalars) + sizeof(const double*) <=
 
 struct NoCopyOut {};
 
-// grad_factor: one f64 in device memory, or nullptr (factor 1).
-template <typename Out>
+// grad_factor: one f64 in device memory, or nullptr (factor 1). G: the
+// gradients' dtype (float, __nv_bfloat16, __half).
+template <typename G, typename Out>
 __global__ void adam_multi_kernel(AdamTable t, AdamScalars s, const double* grad_factor) {
   const float scale = grad_factor != nullptr ? static_cast<float>(*grad_factor) : 1.0f;
   const int slot = t.tensor[blockIdx.x];
@@ -56,12 +60,12 @@ __global__ void adam_multi_kernel(AdamTable t, AdamScalars s, const double* grad
   const long long n = t.n[slot];
   const long long end = start + kChunk < n ? start + kChunk : n;
   float* p = t.p[slot];
-  const float* g = t.g[slot];
+  const G* g = static_cast<const G*>(t.g[slot]);
   float* m = t.m[slot];
   float* v = t.v[slot];
   for (long long i = start + threadIdx.x; i < end; i += blockDim.x) {
     float mi = m[i], vi = v[i];
-    const float gi = g[i] * scale;  // exact when scale is 1
+    const float gi = load_float(g[i]) * scale;  // widening is exact; so is a scale of 1
     const float pi = adam_element(p[i], gi, mi, vi, s);
     p[i] = pi;
     m[i] = mi;
@@ -70,7 +74,7 @@ __global__ void adam_multi_kernel(AdamTable t, AdamScalars s, const double* grad
   }
 }
 
-template <typename Out>
+template <typename G, typename Out>
 void run_multi(const std::vector<Tensor>& params, const std::vector<Tensor>& grads, const std::vector<Tensor>& exp_avg,
                const std::vector<Tensor>& exp_avg_sq, const std::vector<Tensor>& copy_out, const AdamScalars& s,
                const double* grad_factor, cudaStream_t stream) {
@@ -81,7 +85,7 @@ void run_multi(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
     for (size_t slot = 0; slot < launch.tensors.size(); ++slot) {
       const size_t i = launch.tensors[slot];
       table.p[slot] = static_cast<float*>(params[i].data_ptr());
-      table.g[slot] = static_cast<const float*>(grads[i].data_ptr());
+      table.g[slot] = grads[i].data_ptr();
       table.m[slot] = static_cast<float*>(exp_avg[i].data_ptr());
       table.v[slot] = static_cast<float*>(exp_avg_sq[i].data_ptr());
       table.out[slot] = copy_out.empty() ? nullptr : copy_out[i].data_ptr();
@@ -91,9 +95,27 @@ void run_multi(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
       table.tensor[b] = static_cast<unsigned char>(launch.blocks[b].first);
       table.chunk[b] = static_cast<int>(launch.blocks[b].second);
     }
-    adam_multi_kernel<Out>
+    adam_multi_kernel<G, Out>
         <<<static_cast<unsigned>(launch.blocks.size()), kMultiThreads, 0, stream>>>(table, s, grad_factor);
     XLM_CUDA_CHECK_LAUNCH();
+  }
+}
+
+// Out: the copy-out dtype (NoCopyOut without one).
+template <typename Out>
+void run_multi_for_grads(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                         const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
+                         const std::vector<Tensor>& copy_out, const AdamScalars& s, const double* grad_factor,
+                         cudaStream_t stream) {
+  switch (grads[0].dtype()) {
+    case DType::f32: run_multi<float, Out>(params, grads, exp_avg, exp_avg_sq, copy_out, s, grad_factor, stream); return;
+    case DType::bf16:
+      run_multi<__nv_bfloat16, Out>(params, grads, exp_avg, exp_avg_sq, copy_out, s, grad_factor, stream);
+      return;
+    case DType::f16: run_multi<__half, Out>(params, grads, exp_avg, exp_avg_sq, copy_out, s, grad_factor, stream); return;
+    default:
+      throw DTypeError(fmt::format("adam_update_multi on CUDA reads f32, bf16 or f16 gradients, got {}",
+                                   grads[0].describe()));
   }
 }
 
@@ -108,13 +130,15 @@ void adam_update_multi_cuda(const std::vector<Tensor>& params, const std::vector
   const AdamScalars s = adam_scalars(args);
   const double* f = grad_factor.defined() ? static_cast<const double*>(grad_factor.data_ptr()) : nullptr;
   if (copy_out.empty()) {
-    run_multi<NoCopyOut>(params, grads, exp_avg, exp_avg_sq, copy_out, s, f, ctx.stream);
+    run_multi_for_grads<NoCopyOut>(params, grads, exp_avg, exp_avg_sq, copy_out, s, f, ctx.stream);
     return;
   }
   switch (copy_out[0].dtype()) {
-    case DType::f32: run_multi<float>(params, grads, exp_avg, exp_avg_sq, copy_out, s, f, ctx.stream); return;
-    case DType::bf16: run_multi<__nv_bfloat16>(params, grads, exp_avg, exp_avg_sq, copy_out, s, f, ctx.stream); return;
-    case DType::f16: run_multi<__half>(params, grads, exp_avg, exp_avg_sq, copy_out, s, f, ctx.stream); return;
+    case DType::f32: run_multi_for_grads<float>(params, grads, exp_avg, exp_avg_sq, copy_out, s, f, ctx.stream); return;
+    case DType::bf16:
+      run_multi_for_grads<__nv_bfloat16>(params, grads, exp_avg, exp_avg_sq, copy_out, s, f, ctx.stream);
+      return;
+    case DType::f16: run_multi_for_grads<__half>(params, grads, exp_avg, exp_avg_sq, copy_out, s, f, ctx.stream); return;
     default:
       throw DTypeError(fmt::format("adam_update_multi on CUDA copies out to f32, bf16 or f16, got {}",
                                    copy_out[0].describe()));

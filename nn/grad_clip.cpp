@@ -73,15 +73,19 @@ void scale_grads_cpu(const std::vector<Tensor>& grads, double coef) {
   }
 }
 
-void grad_norm_and_factor_cpu(const std::vector<Tensor>& grads, double max_norm, Tensor& norm, Tensor& factor) {
-  const double value = std::sqrt(0.0 + grad_sum_squares_cpu(grads));  // norm_of's arithmetic, bit for bit
+void grad_norm_and_factor_cpu(const std::vector<Tensor>& grads, double max_norm, double inv_scale, Tensor& norm,
+                              Tensor& factor) {
+  // norm_of's arithmetic, bit for bit, then the unscale (exact for a power of two).
+  const double value = std::sqrt(0.0 + grad_sum_squares_cpu(grads)) * inv_scale;
   double coef = 1.0;
   if (max_norm > 0 && std::isfinite(value)) coef = std::min(1.0, max_norm / (value + 1e-6));
   *norm.data<double>() = value;
-  *factor.data<double>() = coef;
+  *factor.data<double>() = coef * inv_scale;
 }
 
-ClipFactor clip_factor_on_device(const NamedTensors& params, double max_norm) {
+ClipFactor clip_factor_on_device(const NamedTensors& params, double max_norm, double inv_scale) {
+  XLM_CHECK(std::isfinite(inv_scale) && inv_scale > 0, Error,
+            "clip_factor_on_device: inv_scale must be finite and > 0, got {}", inv_scale);
   autograd::NoGradGuard no_grad;
   const auto groups = grads_by_device(params, "clip_grad_norm");
   if (groups.empty()) return {Tensor::zeros({1}, DType::f64), Tensor()};
@@ -91,8 +95,8 @@ ClipFactor clip_factor_on_device(const NamedTensors& params, double max_norm) {
   const std::vector<Tensor>& grads = groups.begin()->second;
   const Device device = grads.front().device();
   ClipFactor out{Tensor::empty({1}, DType::f64, device), Tensor::empty({1}, DType::f64, device)};  // (1,) each
-  XLM_CALL_BACKEND(device, grad_norm_and_factor, grads, max_norm, out.norm, out.factor);
-  if (!(max_norm > 0)) out.factor = Tensor();
+  XLM_CALL_BACKEND(device, grad_norm_and_factor, grads, max_norm, inv_scale, out.norm, out.factor);
+  if (!(max_norm > 0) && inv_scale == 1.0) out.factor = Tensor();
   return out;
 }
 

@@ -31,9 +31,10 @@ __global__ void scale_kernel(T* x, long long n, float coef) {
 
 constexpr unsigned kFinalThreads = 256;
 
-// One block: partials (n,) -> norm[0] = sqrt(sum), factor[0] = the clip factor.
-__global__ void norm_and_factor_kernel(const float* partials, long long n, double max_norm, double* norm,
-                                       double* factor) {
+// One block: partials (n,) -> norm[0] = sqrt(sum) * inv_scale, factor[0] =
+// the clip factor times inv_scale (grad_clip.h).
+__global__ void norm_and_factor_kernel(const float* partials, long long n, double max_norm, double inv_scale,
+                                       double* norm, double* factor) {
   __shared__ double sums[kFinalThreads];
   double acc = 0.0;
   for (long long i = threadIdx.x; i < n; i += blockDim.x) acc += static_cast<double>(partials[i]);
@@ -44,11 +45,11 @@ __global__ void norm_and_factor_kernel(const float* partials, long long n, doubl
     __syncthreads();
   }
   if (threadIdx.x == 0) {
-    const double value = sqrt(sums[0]);
+    const double value = sqrt(sums[0]) * inv_scale;
     double coef = 1.0;
     if (max_norm > 0 && isfinite(value)) coef = fmin(1.0, max_norm / (value + 1e-6));
     norm[0] = value;
-    factor[0] = coef;
+    factor[0] = coef * inv_scale;
   }
 }
 
@@ -77,11 +78,12 @@ Tensor square_partials(const std::vector<Tensor>& grads, cudaStream_t stream) {
 
 }  // namespace
 
-void grad_norm_and_factor_cuda(const std::vector<Tensor>& grads, double max_norm, Tensor& norm, Tensor& factor) {
+void grad_norm_and_factor_cuda(const std::vector<Tensor>& grads, double max_norm, double inv_scale, Tensor& norm,
+                               Tensor& factor) {
   CudaContext& ctx = CudaContext::get(grads.front().device().index);
   const Tensor partials = square_partials(grads, ctx.stream);  // (blocks,)
   norm_and_factor_kernel<<<1, kFinalThreads, 0, ctx.stream>>>(static_cast<const float*>(partials.data_ptr()),
-                                                              partials.numel(), max_norm,
+                                                              partials.numel(), max_norm, inv_scale,
                                                               static_cast<double*>(norm.data_ptr()),
                                                               static_cast<double*>(factor.data_ptr()));
   XLM_CUDA_CHECK_LAUNCH();

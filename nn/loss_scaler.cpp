@@ -67,6 +67,11 @@ bool LossScaler::unscale_grads(const NamedTensors& params) const {
   return unscale_grads_and_check(params, 1.0 / scale_);
 }
 
+bool LossScaler::check_grads(const NamedTensors& params) const {
+  if (options_.mode == LossScaleMode::off) return true;
+  return all_finite(params);
+}
+
 bool LossScaler::update(bool grads_finite) {
   if (options_.mode == LossScaleMode::off) return true;
   if (!grads_finite) {

@@ -57,6 +57,10 @@ class LossScaler {
   // Multiplies every gradient by 1/scale() in place; returns whether all are
   // finite. Changes no scaler state. Mode off: touches nothing, returns true.
   bool unscale_grads(const NamedTensors& params) const;
+  // Whether every gradient is finite, reading them only: the unscale is left to
+  // whoever reads them next (the optimizer's gradient factor, 1/scale() taken
+  // before update()). Mode off: reads nothing, returns true.
+  bool check_grads(const NamedTensors& params) const;
   // Records one step's outcome (all ranks' agreed answer) and updates the
   // scale; returns grads_finite, i.e. whether the optimizer may step.
   bool update(bool grads_finite);

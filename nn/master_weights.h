@@ -8,7 +8,11 @@
 //   -> unscale/check, clip, optimizer.step() on master()  -> copy_master_to_model()
 //
 // Unscaling happens on the master gradients, in the wide type, so a gradient
-// divided by the loss scale does not underflow on the way. The class is
+// divided by the loss scale does not underflow on the way. That is the
+// specification; a training step hands the two copies to the optimizer
+// instead (Optimizer::set_master_of: it reads the model's gradients, widened
+// and unscaled in registers, and writes the model in its update pass), the
+// same bits without the passes. The class is
 // generic in the (model, master) dtype pair: CUDA runs bf16/f16 -> f32; the
 // CPU tests run f32 -> f64 with the same code (CPU ops have no bf16).
 // The model tensors are written in place (their storage is what the modules

@@ -83,10 +83,13 @@ void Optimizer::step(const std::vector<Tensor>& grad_factors) {
   auto factor_of = [&](size_t i) { return grad_factors.empty() ? Tensor() : grad_factors[i]; };
   for (size_t i = 0; i < params_.size(); ++i) {
     const auto& [name, p] = params_[i];
-    const Tensor g = p.grad();
+    const Tensor g = grad_of(i);
     if (!g.defined()) continue;
-    XLM_CHECK(g.shape() == p.shape() && g.dtype() == p.dtype() && g.device() == p.device(), Error,
-              "optimizer: gradient of \"{}\" is {} but the parameter is {}", name, g.describe(), p.describe());
+    // With set_master_of the gradient is the model's, in the model's dtype.
+    const DType want = model_.empty() ? p.dtype() : model_[i].dtype();
+    XLM_CHECK(g.shape() == p.shape() && g.dtype() == want && g.device() == p.device(), Error,
+              "optimizer: gradient of \"{}\" is {} but the parameter is {}", name, g.describe(),
+              model_.empty() ? p.describe() : model_[i].describe());
     const Tensor f = factor_of(i);
     XLM_CHECK(!f.defined() || (f.dtype() == DType::f64 && f.numel() == 1 && f.device() == p.device()), ShapeError,
               "optimizer: the gradient factor of \"{}\" is {}; expected one f64 on {}", name, f.describe(),
@@ -97,11 +100,12 @@ void Optimizer::step(const std::vector<Tensor>& grad_factors) {
   if (!is_adam()) {
     for (size_t i = 0; i < params_.size(); ++i) {
       const Tensor& p = params_[i].second;
-      if (!p.grad().defined()) continue;
-      Tensor g = p.grad();
-      if (const Tensor f = factor_of(i); f.defined()) g = scale_by(g, f);  // SGD reads no factor itself
+      Tensor g = grad_of(i);
+      if (!g.defined()) continue;
+      if (g.dtype() != p.dtype()) g = cast(g, p.dtype());                 // SGD converts nothing itself
+      if (const Tensor f = factor_of(i); f.defined()) g = scale_by(g, f);  // nor reads a factor
       sgd_update(p, g, lr_, v.at("weight_decay"));
-      if (!copy_out_.empty()) cast_into(p, copy_out_[i]);
+      if (!model_.empty()) cast_into(p, model_[i].detach());  // written as data, not recorded
     }
     ++n_updates_;
     return;
@@ -119,7 +123,8 @@ void Optimizer::step(const std::vector<Tensor>& grad_factors) {
   std::vector<Group> groups;
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor& p = params_[i].second;
-    if (!p.grad().defined()) continue;
+    const Tensor g = grad_of(i);
+    if (!g.defined()) continue;
     const int64_t t = param_steps_[i] + 1;
     const Tensor factor = factor_of(i);
     auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& gr) {
@@ -128,10 +133,10 @@ void Optimizer::step(const std::vector<Tensor>& grad_factors) {
     if (it == groups.end())
       it = groups.insert(groups.end(), Group{t, p.device(), p.dtype(), factor, {}, {}, {}, {}, {}, {}});
     it->params.push_back(p);
-    it->grads.push_back(p.grad());
+    it->grads.push_back(g);
     it->m.push_back(exp_avg_[i]);
     it->v.push_back(exp_avg_sq_[i]);
-    if (!copy_out_.empty()) it->out.push_back(copy_out_[i]);
+    if (!model_.empty()) it->out.push_back(model_[i].detach());
     it->index.push_back(i);
   }
   for (const Group& group : groups) {
@@ -150,30 +155,33 @@ void Optimizer::step(const std::vector<Tensor>& grad_factors) {
   ++n_updates_;
 }
 
-void Optimizer::set_copy_out(const NamedTensors& model) {
+void Optimizer::set_master_of(const NamedTensors& model) {
   if (model.empty()) {
-    copy_out_.clear();
+    model_.clear();
     return;
   }
-  XLM_CHECK(model.size() == params_.size(), Error, "optimizer: copy-out lists {} tensors for {} parameters",
+  XLM_CHECK(model.size() == params_.size(), Error, "optimizer: the model lists {} tensors for {} master parameters",
             model.size(), params_.size());
-  std::vector<Tensor> out;
+  std::vector<Tensor> tensors;
   for (size_t i = 0; i < model.size(); ++i) {
     const auto& [name, t] = model[i];
     const Tensor& p = params_[i].second;
-    XLM_CHECK(name == params_[i].first, Error, "optimizer: copy-out tensor {} is \"{}\", the parameter \"{}\"", i,
-              name, params_[i].first);
+    XLM_CHECK(name == params_[i].first, Error, "optimizer: model tensor {} is \"{}\", the parameter \"{}\"", i, name,
+              params_[i].first);
     XLM_CHECK(t.defined() && is_floating(t.dtype()) && t.shape() == p.shape() && t.device() == p.device() &&
                   t.dtype() == model[0].second.dtype(),
-              Error, "optimizer: copy-out tensor \"{}\" is {} but the parameter is {} (one floating dtype for all)",
-              name, t.defined() ? t.describe() : "undefined", p.describe());
-    out.push_back(t.detach());
+              Error, "optimizer: model tensor \"{}\" is {} but the parameter is {} (one floating dtype for all)", name,
+              t.defined() ? t.describe() : "undefined", p.describe());
+    tensors.push_back(t);  // a handle: its gradient is read at each step
   }
-  copy_out_ = std::move(out);
+  model_ = std::move(tensors);
 }
+
+Tensor Optimizer::grad_of(size_t i) const { return model_.empty() ? params_[i].second.grad() : model_[i].grad(); }
 
 void Optimizer::zero_grad() {
   for (auto& [name, p] : params_) p.zero_grad();
+  for (Tensor& t : model_) t.zero_grad();
 }
 
 double Optimizer::lr() const { return lr_; }

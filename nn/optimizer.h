@@ -35,7 +35,8 @@ class Optimizer {
   Optimizer(const OptimizerSpec& spec, NamedTensors params);
 
   // Sets lr from the schedule (lr_at(n_updates)), updates every parameter that
-  // has a gradient, then increments n_updates.
+  // has a gradient (see set_master_of for where it is read), then increments
+  // n_updates.
   // grad_factors: empty, or one per parameter (params() order), each undefined
   // or a one-element f64 tensor on that parameter's device (gradient
   // clipping's factor, nn/grad_clip.h): the gradient is used multiplied by it,
@@ -43,14 +44,19 @@ class Optimizer {
   // pass (Adam reads it in its multi-tensor update); the stored gradients are
   // left as they are.
   void step(const std::vector<Tensor>& grad_factors = {});
-  void zero_grad();
-  // Low-precision copies to refresh in the same pass as each update (Adam: the
-  // multi-tensor kernel's copy-out): after step(), model[i] = params[i] rounded
-  // to model[i]'s dtype for every parameter that was updated. `model` lists the
-  // same names in the same order with the same shapes and devices as params()
-  // (MasterWeights::model() for MasterWeights::master()); empty turns it off.
-  // Error naming the first mismatch.
-  void set_copy_out(const NamedTensors& model);
+  void zero_grad();  // drops the parameters' gradients (and the model's, with set_master_of)
+  // Mixed precision: params() are the master copies of `model` (MasterWeights::
+  // master() of MasterWeights::model(): the same names in the same order, the
+  // same shapes and devices, `model` of one floating dtype). Then step() reads
+  // each parameter's gradient from its model tensor, in the model's dtype
+  // (converted as it is read: the masters need no gradient of their own, so
+  // no cast pass and no master-dtype copy of every gradient), and writes
+  // model[i] = params[i] rounded to the model's dtype after each update, in the
+  // same pass (Adam: the multi-tensor kernel's copy-out). A parameter is
+  // updated when its model tensor has a gradient. The result is bit for bit
+  // that of copying the gradients to the masters, stepping, and rounding the
+  // masters into the model. Empty turns it off. Error naming the first mismatch.
+  void set_master_of(const NamedTensors& model);
   double lr() const;        // the lr used by the last step (or the first one before any)
   int64_t n_updates() const;
   const OptimizerSpec& spec() const { return spec_; }
@@ -70,13 +76,14 @@ class Optimizer {
 
  private:
   bool is_adam() const { return spec_.name != "sgd"; }
+  Tensor grad_of(size_t i) const;  // params_[i]'s gradient, or model_[i]'s with set_master_of
 
   OptimizerSpec spec_;
   LrSchedule schedule_;
   NamedTensors params_;
   std::vector<Tensor> exp_avg_, exp_avg_sq_;  // like params_[i] (Adam only)
   std::vector<int64_t> param_steps_;          // Adam's per-parameter t
-  std::vector<Tensor> copy_out_;              // like params_ in another dtype, or empty
+  std::vector<Tensor> model_;                 // set_master_of's: like params_ in another dtype, or empty
   int64_t n_updates_ = 0;
   double lr_ = 0;
 };

@@ -90,8 +90,31 @@ double bias_gelu_backward_bytes(int64_t rows, int64_t cols, int64_t elem) {
   return 3.0 * static_cast<double>(rows) * cols * elem + 2.0 * static_cast<double>(cols) * elem;
 }
 
-double adam_update_bytes(int64_t n, int64_t copy_elem) {
-  return static_cast<double>(n) * (7 * 4 + copy_elem);
+double adam_update_bytes(int64_t n, int64_t grad_elem, int64_t copy_elem) {
+  return static_cast<double>(n) * (6 * 4 + grad_elem + copy_elem);
+}
+
+std::vector<int64_t> xlm_encoder_parameter_sizes(int64_t layers, int64_t dim, int64_t n_words, int64_t positions,
+                                                 int64_t n_langs) {
+  std::vector<int64_t> sizes{positions * dim};
+  if (n_langs > 1) sizes.push_back(n_langs * dim);
+  sizes.push_back(n_words * dim);  // the embeddings, also the output layer's weight
+  const auto linear = [&](int64_t in, int64_t out) {
+    sizes.push_back(out * in);
+    sizes.push_back(out);
+  };
+  const auto layer_norm = [&] { linear(1, dim); };  // weight and bias, (dim,) each
+  layer_norm();                                     // layer_norm_emb
+  for (int64_t i = 0; i < layers; ++i)
+    for (int q = 0; q < 4; ++q) linear(dim, dim);  // q, k, v, out
+  for (int64_t i = 0; i < layers; ++i) layer_norm();
+  for (int64_t i = 0; i < layers; ++i) {
+    linear(dim, 4 * dim);
+    linear(4 * dim, dim);
+  }
+  for (int64_t i = 0; i < layers; ++i) layer_norm();
+  sizes.push_back(n_words);  // the output layer's bias
+  return sizes;
 }
 
 // Read logits (rows, vocab) and targets (rows, i64); write lse (rows, fp32).

@@ -52,9 +52,16 @@ double residual_layer_norm_backward_bytes(int64_t rows, int64_t cols, int64_t el
 // y = gelu(x + b), b (cols,); the backward writes grad_x and grad_b.
 double bias_gelu_forward_bytes(int64_t rows, int64_t cols, int64_t elem);
 double bias_gelu_backward_bytes(int64_t rows, int64_t cols, int64_t elem);
-// Adam over n fp32 parameters: read param, grad, m, v; write param, m, v;
-// plus the rounded copy (copy_elem bytes each, 0 for none).
-double adam_update_bytes(int64_t n, int64_t copy_elem);
+// Adam over n fp32 parameters: read param, grad (grad_elem bytes each: 4, or
+// 2 for the model's bf16/f16 gradients read directly), m, v; write param, m,
+// v; plus the rounded copy (copy_elem bytes each, 0 for none).
+double adam_update_bytes(int64_t n, int64_t grad_elem, int64_t copy_elem);
+// The element count of each parameter tensor of an XLM encoder (learned
+// positions, language embeddings when n_langs > 1, the output layer tied to
+// the embeddings, FFN width 4 dim), in TransformerModel::parameters() order:
+// the list the optimizer updates at every step.
+std::vector<int64_t> xlm_encoder_parameter_sizes(int64_t layers, int64_t dim, int64_t n_words, int64_t positions,
+                                                 int64_t n_langs);
 // Cross-entropy: targets are i64, the per-row log-sum-exp fp32.
 double cross_entropy_forward_bytes(int64_t rows, int64_t vocab, int64_t elem);
 double cross_entropy_backward_bytes(int64_t rows, int64_t vocab, int64_t elem);

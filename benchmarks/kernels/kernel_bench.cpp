@@ -1,7 +1,8 @@
 // xlm_kernel_bench: times our kernels on one GPU against two ceilings
 // measured in the same run (a large device-to-device copy and a large cuBLAS
 // bf16 GEMM) and against the baselines that matter for each kernel (the
-// unfused attention composition, a plain copy of the same bytes).
+// unfused attention composition, a plain copy of the same bytes, the
+// optimizer's passes before they were folded into its update).
 // Rows go through the ops' public fronts, the way the model calls them, so
 // what is timed includes the front's checks and its stream-ordered
 // allocation. Each row family is one small add_*_rows function listed in
@@ -25,6 +26,7 @@
 #include "kernels/linear/linear.h"
 #include "kernels/masked_softmax/masked_softmax.h"
 #include "kernels/matmul/matmul.h"
+#include "nn/adam_update.h"
 
 #include <fmt/format.h>
 
@@ -415,11 +417,66 @@ void add_linear_rows(Cases& out, DType dt, const BenchOptions& o) {
   }
 }
 
+// ---- the multi-tensor Adam over the enfr model's parameter list (141M
+// fp32 masters), as a training step runs it: in bf16/f16 the masters read the
+// model's gradients directly, multiplied by the clip factor with 1/scale
+// folded in (an f64 in device memory), and write the rounded model weights
+// ("xlm"); against the passes this replaced, a cast of every gradient into an
+// fp32 master gradient, then the update from those ("xlm_unfused"). In f32
+// the parameters are the masters: no copy-out, and no unfused row. The
+// working set is gigabytes, far above L2, so one input set is updated over
+// and over (the values stay finite: lr 1e-4).
+void add_adam_rows(Cases& out, DType dt, const BenchOptions&) {
+  const std::vector<int64_t> sizes = xlm_encoder_parameter_sizes(6, kHidden, kVocab, 512, 2);
+  int64_t n = 0;
+  for (int64_t size : sizes) n += size;
+  const std::string label = fmt::format("enfr: {} tensors, {} parameters", sizes.size(), n);
+  const bool mixed = dt != DType::f32;
+  const int64_t e = static_cast<int64_t>(dtype_size(dt));
+  const double bytes = adam_update_bytes(n, e, mixed ? e : 0);
+  auto adam_case = [&](const std::string& impl, bool fused) {
+    Case c{"adam_multi", impl, label, dt, bytes, 0, nullptr};
+    c.make = [sizes, dt, mixed, fused](int) -> std::function<void(int)> {
+      std::vector<Tensor> p, g, m, v, model, master_grad;
+      uint64_t seed = 70;
+      for (int64_t size : sizes) {
+        p.push_back(random_tensor({size}, DType::f32, seed++));
+        m.push_back(Tensor::zeros({size}, DType::f32, kGpu));
+        v.push_back(Tensor::zeros({size}, DType::f32, kGpu));
+        g.push_back(random_tensor({size}, dt, seed++));
+        if (mixed) model.push_back(cast(p.back(), dt));
+        if (!fused) master_grad.push_back(Tensor::empty({size}, DType::f32, kGpu));
+      }
+      const Tensor factor = Tensor::full({1}, 0.5 / 65536, DType::f64, kGpu);  // (1,) clip x 1/scale
+      nn::AdamUpdateArgs args;
+      args.lr = 1e-4;
+      args.weight_decay = 0.01;
+      args.step_size = args.lr;
+      return [p, g, m, v, model, master_grad, factor, args, fused](int) {
+        if (fused) {
+          nn::adam_update_multi(p, g, m, v, args, model, factor);
+          return;
+        }
+        for (size_t i = 0; i < g.size(); ++i) {
+          Tensor dst = master_grad[i];
+          cast_forward_cuda(g[i], dst);
+        }
+        nn::adam_update_multi(p, master_grad, m, v, args, model, factor);
+      };
+    };
+    return c;
+  };
+  out.push_back(adam_case("xlm", true));
+  if (mixed) out.push_back(adam_case("xlm_unfused", false));
+  out.push_back(copy_case("adam_multi", label, dt, bytes));
+}
+
 using RowFamily = void (*)(Cases&, DType, const BenchOptions&);
 // Adding a kernel to the benchmark: one add_*_rows function and one line here.
 const RowFamily kRowFamilies[] = {
     add_attention_rows,      add_layer_norm_rows,    add_gelu_rows,
     add_masked_softmax_rows, add_cross_entropy_rows, add_linear_rows,
+    add_adam_rows,
 };
 
 // ---- ceilings

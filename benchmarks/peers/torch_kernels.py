@@ -219,7 +219,36 @@ def linear_cases(dt, quick):
     return cases
 
 
-FAMILIES = [attention_cases, layer_norm_cases, gelu_cases, softmax_cases, cross_entropy_cases, linear_cases]
+def enfr_parameter_sizes(layers=6, dim=HIDDEN, n_words=VOCAB, positions=512, n_langs=2):
+    """bench_math.cpp's xlm_encoder_parameter_sizes: the enfr model's parameter tensors, in its order."""
+    sizes = [positions * dim] + ([n_langs * dim] if n_langs > 1 else []) + [n_words * dim, dim, dim]
+    sizes += [dim * dim, dim] * 4 * layers                           # q, k, v, out
+    sizes += [dim, dim] * layers                                     # layer_norm1
+    sizes += [4 * dim * dim, 4 * dim, dim * 4 * dim, dim] * layers   # ffn lin1, lin2
+    sizes += [dim, dim] * layers                                     # layer_norm2
+    return sizes + [n_words]
+
+
+def adam_cases(dt, quick):
+    """kernel_bench.cpp's adam_multi rows, f32 only: torch.optim.AdamW(fused=True) over the enfr model's
+    102 fp32 parameters with fp32 gradients (ours also multiplies each gradient by a device factor).
+    PyTorch has no fp32-master update reading bf16/f16 gradients to compare the bf16/f16 rows with."""
+    if dt != torch.float32:
+        return []
+    sizes = enfr_parameter_sizes()
+    label = "enfr: %d tensors, %d parameters" % (len(sizes), sum(sizes))
+
+    def make(sets):
+        params = [torch.nn.Parameter(torch.empty(n, device="cuda").uniform_(-1, 1)) for n in sizes]
+        for p in params:
+            p.grad = torch.empty_like(p).uniform_(-1, 1)
+        opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01, fused=True)
+        return lambda s: opt.step()
+    return [("adam_multi", "torch_fused", label, make)]
+
+
+FAMILIES = [attention_cases, layer_norm_cases, gelu_cases, softmax_cases, cross_entropy_cases, linear_cases,
+            adam_cases]
 
 
 def default_commit():

@@ -65,7 +65,7 @@ class BenchStep {
     precision_ = std::make_unique<PrecisionStep>(mode, scaling, std::vector<nn::NamedTensors>{trained}, agree);
     const nn::OptimizerSpec spec = nn::parse_optimizer_spec(config.optimizer);
     optimizer_ = std::make_unique<nn::Optimizer>(spec, precision_->optimizer_params());
-    precision_->fuse_model_copy(*optimizer_);
+    precision_->fuse_master_passes(*optimizer_);
     // The model's gradients are reduced (in its dtype), as the trainer's buckets do.
     if (dp_) dp_->attach(trained, spec, std::vector<int>(trained.size(), 0));
   }

@@ -1,7 +1,9 @@
 // PrecisionStep: the order of the guarded step is fixed here (see the header);
-// the pieces are nn/'s (MasterWeights, LossScaler, clip_grad_norm). The
-// groups are kept as views of optimizer_params() so that clipping measures the
-// gradients the optimizer will use: the unscaled masters in mixed precision.
+// the pieces are nn/'s (MasterWeights, LossScaler, clip_factor_on_device).
+// Clipping measures the gradients the optimizer will use: the unscaled
+// masters' when step() copies them, the model's with the loss scale divided
+// out when the optimizer reads the model's (fuse_master_passes): the same
+// norm, bit for bit, when the scale is a power of two (nn/grad_clip.h).
 #include "tasks/pretrain/precision_step.h"
 
 #include "core/autograd.h"
@@ -41,6 +43,7 @@ PrecisionStep::PrecisionStep(const nn::PrecisionMode& mode, const nn::LossScaleO
   XLM_CHECK(scaling.mode == mode.loss_scale, Error, "precision step: loss-scale options ({}) disagree with the mode ({})",
             nn::loss_scale_mode_name(scaling.mode), nn::loss_scale_mode_name(mode.loss_scale));
   for (const auto& group : groups) model_params_.insert(model_params_.end(), group.begin(), group.end());
+  model_groups_ = groups;
   for (const auto& [name, p] : model_params_)
     XLM_CHECK(p.dtype() == mode_.compute_dtype, DTypeError, "precision step: parameter \"{}\" is {}, the run computes in {}",
               name, p.describe(), dtype_name(mode_.compute_dtype));
@@ -70,10 +73,10 @@ const nn::NamedTensors& PrecisionStep::optimizer_params() const {
 
 void PrecisionStep::set_agreement(Agreement agree_all_ranks) { agree_ = std::move(agree_all_ranks); }
 
-void PrecisionStep::fuse_model_copy(nn::Optimizer& optimizer) {
+void PrecisionStep::fuse_master_passes(nn::Optimizer& optimizer) {
   if (!masters_) return;
-  optimizer.set_copy_out(masters_->model());
-  copies_model_ = &optimizer;
+  optimizer.set_master_of(masters_->model());
+  fused_ = &optimizer;
 }
 
 void PrecisionStep::inject_inf_at(int64_t attempt) { inject_at_ = attempt; }
@@ -81,27 +84,32 @@ void PrecisionStep::inject_inf_at(int64_t attempt) { inject_at_ = attempt; }
 Tensor PrecisionStep::scale_loss(const Tensor& loss) const { return scaler_.scale_loss(loss); }
 
 PrecisionStepResult PrecisionStep::step(nn::Optimizer& optimizer, double clip_norm) {
-  profile::PhaseScope phase(profile::Phase::update);  // unscale, finite check, clip, update (core/op_profile.h)
+  profile::PhaseScope phase(profile::Phase::update);  // finite check, clip, update (core/op_profile.h)
   profile::RegionScope region("optimizer");
   PrecisionStepResult result;
-  const nn::NamedTensors& params = optimizer_params();
-  if (masters_) masters_->copy_grads_to_master();
-  if (check_gradients(params, optimizer.n_updates())) {
+  // Fused (fuse_master_passes): the optimizer reads the model's loss-scaled
+  // gradients itself, so nothing is copied or unscaled here; the loss scale
+  // the gradients carry is divided out by the factor it multiplies them by.
+  const bool fused = masters_ && &optimizer == fused_;
+  const double inv_scale = fused ? 1.0 / scaler_.scale() : 1.0;  // before update() may change the scale
+  if (masters_ && !fused) masters_->copy_grads_to_master();
+  const nn::NamedTensors& grads_of = fused ? model_params_ : optimizer_params();
+  if (guard(grads_of, optimizer.n_updates(), /*unscale=*/!fused)) {
     // Each clip group's factor is applied by the optimizer as it reads the
     // gradients (no scaling pass; nn/grad_clip.h).
-    std::unordered_map<const TensorImpl*, Tensor> factor_of;  // parameter -> its group's factor
-    for (const auto& group : clip_groups_) {
-      nn::ClipFactor clip = nn::clip_factor_on_device(group, clip_norm);
+    std::unordered_map<std::string, Tensor> factor_of;  // parameter name -> its group's factor
+    for (const auto& group : fused ? model_groups_ : clip_groups_) {
+      nn::ClipFactor clip = nn::clip_factor_on_device(group, clip_norm, inv_scale);
       result.group_norms.push_back(clip.norm);
-      for (const auto& [name, p] : group) factor_of[p.impl()] = clip.factor;
+      for (const auto& [name, p] : group) factor_of[name] = clip.factor;
     }
     std::vector<Tensor> factors;
     for (const auto& [name, p] : optimizer.params()) {
-      auto it = factor_of.find(p.impl());
+      auto it = factor_of.find(name);
       factors.push_back(it == factor_of.end() ? Tensor() : it->second);
     }
     optimizer.step(factors);
-    if (masters_ && &optimizer != copies_model_) masters_->copy_master_to_model();
+    if (masters_ && !fused) masters_->copy_master_to_model();
     result.stepped = true;
   }
   zero_grads();
@@ -109,9 +117,13 @@ PrecisionStepResult PrecisionStep::step(nn::Optimizer& optimizer, double clip_no
 }
 
 bool PrecisionStep::check_gradients(const nn::NamedTensors& params, int64_t n_updates) {
+  return guard(params, n_updates, /*unscale=*/true);
+}
+
+bool PrecisionStep::guard(const nn::NamedTensors& params, int64_t n_updates, bool unscale) {
   const int64_t attempt = n_updates + scaler_.skipped_steps() + 1;
   if (inject_at_ && *inject_at_ == attempt) inject_inf(params);
-  const auto local_finite = [&] { return scaler_.unscale_grads(params); };
+  const auto local_finite = [&] { return unscale ? scaler_.unscale_grads(params) : scaler_.check_grads(params); };
   // With scaling off every rank's answer is "finite" without reading a
   // gradient, so there is nothing to agree on (and no collective to pay for).
   const bool agreed = scaler_.mode() != nn::LossScaleMode::off && agree_ ? agree_(local_finite) : local_finite();

@@ -11,10 +11,18 @@
 //
 // so that a skipped step leaves parameters, moments, step counts and the
 // learning rate untouched (on one rank, or on every rank together: the
-// contract of issue 6, item 4). "masters to model" is a cast pass of its
-// own, unless fuse_model_copy() has handed it to the optimizer, whose
-// multi-tensor Adam then writes the rounded weight in the pass that updates
-// the master (the trainer does this). Data parallelism plugs in at two seams:
+// contract of issue 6, item 4). "grads to master", the unscale and "masters
+// to model" are passes of their own, unless fuse_master_passes() has handed
+// them to the optimizer (the trainer does this): its multi-tensor Adam then
+// reads the model's bf16/f16 gradients, multiplies them by the clip factor
+// with 1/scale folded in, and writes the rounded weight in the pass that
+// updates the master; the finite check only reads the model's gradients, and
+// the norm is theirs with the scale divided out. The masters then hold no
+// gradients (4 bytes a parameter less), and per step every gradient is read
+// three times in its low precision instead of being copied, rewritten and
+// read twice in fp32. Bit for bit the same step when the loss scale is a
+// power of two (always, with the default growth and backoff factors).
+// Data parallelism plugs in at two seams:
 // the model gradients must be complete (reduced across ranks) before step(),
 // and agree_all_ranks computes this rank's finite answer and combines the
 // ranks' answers (a logical and over all ranks) so that all ranks skip
@@ -82,18 +90,20 @@ class PrecisionStep {
   const nn::PrecisionMode& mode() const { return mode_; }
   const nn::LossScaler& scaler() const { return scaler_; }
   void set_agreement(Agreement agree_all_ranks);
-  // Mixed precision: `optimizer` (built on optimizer_params()) writes the
-  // model's weights as it updates the masters (nn::Optimizer::set_copy_out,
-  // rounded as MasterWeights rounds), and step() with that optimizer skips
-  // its own masters-to-model pass: the weights are read once per step instead
-  // of twice. A parameter without a gradient is skipped by both, so the model
-  // stays cast(masters) either way. No-op without replicated masters.
-  void fuse_model_copy(nn::Optimizer& optimizer);
+  // Mixed precision: `optimizer` (built on optimizer_params()) reads the
+  // model's gradients and writes the model's weights as it updates the masters
+  // (nn::Optimizer::set_master_of, rounded as MasterWeights rounds), and
+  // step() with that optimizer skips its own grads-to-master, unscale and
+  // masters-to-model passes (see the header). A parameter without a gradient
+  // is skipped either way, so the model stays cast(masters). No-op without
+  // replicated masters.
+  void fuse_master_passes(nn::Optimizer& optimizer);
 
   // loss * S before backward (the loss itself when scaling is off).
   Tensor scale_loss(const Tensor& loss) const;
-  // After backward (gradients complete): the guarded order of the header.
-  // Every gradient (model and master) is dropped afterwards, stepped or not.
+  // After backward (gradients complete): the guarded order of the header
+  // (fused or not, see fuse_master_passes). Every gradient (model and master)
+  // is dropped afterwards, stepped or not.
   PrecisionStepResult step(nn::Optimizer& optimizer, double clip_norm);
   // The guard of that order on gradients already in the master dtype (all of
   // them, or this rank's shard of them): the test hook's inf, unscale in
@@ -125,6 +135,9 @@ class PrecisionStep {
                                                           const nn::NamedTensors& masters);
 
  private:
+  // check_gradients' order; unscale false: the finite check only reads (the
+  // fused step, whose optimizer divides the scale out).
+  bool guard(const nn::NamedTensors& params, int64_t n_updates, bool unscale);
   void inject_inf(const nn::NamedTensors& params) const;
   void zero_grads() const;
 
@@ -132,8 +145,9 @@ class PrecisionStep {
   nn::LossScaler scaler_;
   nn::NamedTensors model_params_;             // all groups, in order
   std::unique_ptr<nn::MasterWeights> masters_;  // when mode_.master_weights
-  const nn::Optimizer* copies_model_ = nullptr;  // the optimizer fuse_model_copy() was given
-  std::vector<nn::NamedTensors> clip_groups_;  // optimizer_params() split as the groups
+  const nn::Optimizer* fused_ = nullptr;       // the optimizer fuse_master_passes() was given
+  std::vector<nn::NamedTensors> model_groups_;  // the model parameters by group (the constructor's)
+  std::vector<nn::NamedTensors> clip_groups_;   // optimizer_params() split as the groups
   Agreement agree_;
   std::optional<int64_t> inject_at_;
 };

@@ -219,7 +219,7 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<Communicator> comm) 
   precision_ = std::make_unique<PrecisionStep>(precision.mode, precision.scaling, trained, agree, sharded_masters);
   if (!dp_->zero1()) {
     optimizer_ = std::make_unique<nn::Optimizer>(optimizer_spec, precision_->optimizer_params());
-    precision_->fuse_model_copy(*optimizer_);
+    precision_->fuse_master_passes(*optimizer_);
   }
 
   // ---- run folder, then reload or resume

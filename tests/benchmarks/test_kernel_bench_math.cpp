@@ -4,6 +4,7 @@
 #include "benchmarks/kernels/bench_math.h"
 
 #include "core/error.h"
+#include "nn/transformer.h"
 #include "support.h"
 
 #include <catch2/catch.hpp>
@@ -59,9 +60,11 @@ TEST_CASE("kernel bench: bytes moved by each bandwidth-bound kernel", "[bench]")
   // grad_x 384 + b, grad_b 64.
   CHECK(bias_gelu_forward_bytes(4, 8, 4) == 256.0 + 32.0);
   CHECK(bias_gelu_backward_bytes(4, 8, 4) == 384.0 + 64.0);
-  // Adam: 7 fp32 accesses per parameter (28 bytes), + 2 for a bf16 copy.
-  CHECK(adam_update_bytes(10, 0) == 280.0);
-  CHECK(adam_update_bytes(10, 2) == 300.0);
+  // Adam: 6 fp32 accesses per parameter (param, m, v read and written: 24
+  // bytes) and the gradient (4 in fp32, 2 in bf16), + 2 for a bf16 copy.
+  CHECK(adam_update_bytes(10, 4, 0) == 280.0);
+  CHECK(adam_update_bytes(10, 4, 2) == 300.0);
+  CHECK(adam_update_bytes(10, 2, 2) == 280.0);
   // Cross-entropy (rows 3, vocab 10, f16): logits 60, i64 targets 24, fp32 lse 12.
   CHECK(cross_entropy_forward_bytes(3, 10, 2) == 60.0 + 24.0 + 12.0);
   CHECK(cross_entropy_backward_bytes(3, 10, 2) == 120.0 + 24.0 + 12.0);
@@ -170,4 +173,25 @@ TEST_CASE("kernel bench: rates, ratios to the ceilings and the JSON rows", "[ben
   CHECK(report["rows"][1]["kernel"] == "attention_fwd");
   REQUIRE(report["skipped"].size() == 1);
   CHECK(report["skipped"][0]["reason"] == "not built");
+}
+
+TEST_CASE("kernel bench: the Adam rows' parameter list is the model's", "[bench]") {
+  for (const int64_t n_langs : {1, 3}) {
+    xlm::nn::TransformerConfig config;
+    config.n_layers = 2;
+    config.emb_dim = 16;
+    config.n_heads = 2;
+    config.n_words = 37;
+    config.n_langs = n_langs;
+    config.max_positions = 24;
+    const xlm::nn::TransformerModel model(config, 1);
+    std::vector<int64_t> want;
+    for (const auto& [name, p] : model.parameters()) want.push_back(p.numel());
+    CHECK(xlm_encoder_parameter_sizes(2, 16, 37, 24, n_langs) == want);
+  }
+  // The enfr shape the bench times: 6 layers of 12.6M, the 64k x 1024 embeddings and 512 positions.
+  int64_t total = 0;
+  for (int64_t n : xlm_encoder_parameter_sizes(6, 1024, 64000, 512, 2)) total += n;
+  CHECK(total == 6 * (4 * (1024 * 1024 + 1024) + 2 * 4 * 1024 * 1024 + 4 * 1024 + 1024 + 4 * 1024) +
+                     (512 + 2 + 64000) * 1024 + 2 * 1024 + 64000);
 }

@@ -5,7 +5,9 @@
 // refill the kernel's table several times (more than 24 tensors, a tensor of
 // more than 320 chunks split across launches), against the CPU, with each
 // copy-out the CUDA twin instantiates (bf16, f16, and f32: an f32 model fed
-// from f32 masters, which Optimizer::set_copy_out also accepts).
+// from f32 masters, which Optimizer::set_master_of also accepts). Gradients
+// of a narrower dtype than the parameters (the model's, read by fp32
+// masters) must give the update of their cast, bit for bit.
 #include "core/error.h"
 #include "kernels/cast/cast.h"
 #include "kernels/scale_by/scale_by.h"
@@ -154,4 +156,55 @@ TEST_CASE("adam_update_multi with a gradient factor: scale_by then the update, b
                    "grad_factor");
   XLM_CHECK_THROWS(adam_update_multi(l.p, l.g, l.m, l.v, args_at(1), {}, Tensor::full({2}, 1.0, DType::f64, Device::cpu())), ShapeError,
                    "grad_factor");
+}
+
+TEST_CASE("adam_update_multi with narrower gradients: the update of their cast, bit for bit",
+          "[nn][optimizer][adam_multi]") {
+  // f32 masters with bf16 / f16 gradients (what a GPU run does) and f64 masters
+  // with f32 gradients (the CPU test mode), on the CPU and on cuda:0 (the
+  // stand-in cpu:1 without a GPU), with and without a gradient factor.
+  struct Case {
+    DType param, grad;
+  };
+  const std::vector<int64_t> sizes{1, 7, 4099, 65536 + 3};
+  for (const Device& device : {Device::cpu(), xlm::test::gpu()}) {
+    for (const Case c : {Case{DType::f32, DType::bf16}, Case{DType::f32, DType::f16}, Case{DType::f64, DType::f32}}) {
+      if (c.param == DType::f64 && device.is_cuda()) continue;  // CUDA updates f32 masters only
+      for (const bool with_factor : {false, true}) {
+        INFO(device.str() << " " << dtype_name(c.param) << " params, " << dtype_name(c.grad) << " grads"
+                          << (with_factor ? ", factor" : ""));
+        Lists narrow = make_lists(sizes, device), wide = make_lists(sizes, device);
+        std::vector<Tensor> low, widened;
+        for (Lists* l : {&narrow, &wide})
+          for (std::vector<Tensor>* list : {&l->p, &l->m, &l->v})
+            for (Tensor& t : *list) t = cast(t, c.param);
+        for (const Tensor& g : narrow.g) {
+          low.push_back(cast(g, c.grad));
+          widened.push_back(cast(low.back(), c.param));
+        }
+        const Tensor factor =
+            with_factor ? Tensor::from_vector(std::vector<double>{0.3712 / 1024}, {1}, device) : Tensor();  // (1,) f64
+        std::vector<Tensor> out, out_wide;
+        for (int64_t n : sizes) {
+          out.push_back(Tensor::zeros({n}, c.grad, device));
+          out_wide.push_back(Tensor::zeros({n}, c.grad, device));
+        }
+        adam_update_multi(narrow.p, low, narrow.m, narrow.v, args_at(2), out, factor);
+        adam_update_multi(wide.p, widened, wide.m, wide.v, args_at(2), out_wide, factor);
+        for (size_t i = 0; i < sizes.size(); ++i) {
+          INFO("tensor " << i);
+          CHECK(same_bits(narrow.p[i], wide.p[i]));
+          CHECK(same_bits(narrow.m[i], wide.m[i]));
+          CHECK(same_bits(narrow.v[i], wide.v[i]));
+          CHECK(same_bits(out[i], out_wide[i]));
+        }
+        CHECK_FALSE(same_bits(narrow.p[2], cast(make_lists(sizes, device).p[2], c.param)));  // it did update
+      }
+    }
+  }
+  Lists l = make_lists({3, 4}, Device::cpu());
+  std::vector<Tensor> mixed = {cast(l.g[0], DType::bf16), l.g[1]};
+  XLM_CHECK_THROWS(adam_update_multi(l.p, mixed, l.m, l.v, args_at(1)), DTypeError, "adam_update_multi");
+  std::vector<Tensor> ints = {cast(l.g[0], DType::i32), cast(l.g[1], DType::i32)};
+  XLM_CHECK_THROWS(adam_update_multi(l.p, ints, l.m, l.v, args_at(1)), DTypeError, "grads");
 }

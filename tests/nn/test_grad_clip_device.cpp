@@ -91,6 +91,35 @@ TEST_CASE("clip_factor_on_device: clip_grad_norm's norm and, through scale_by, i
   }
 }
 
+TEST_CASE("clip_factor_on_device with inv_scale: the norm and clip of gradients unscaled first, bit for bit",
+          "[nn][optimizer]") {
+  // Loss-scaled gradients (x 2^10) measured with inv_scale 2^-10 against the
+  // same gradients unscaled in place first: the same norm, and the factor
+  // times a scaled gradient is the unscaled gradient times the plain factor.
+  const double inv_scale = std::ldexp(1.0, -10);
+  for (DType dtype : {DType::f32, DType::f64}) {
+    for (double max_norm : {0.0, 0.5, 1e9}) {
+      INFO(dtype_name(dtype) << " max_norm " << max_norm);
+      const NamedTensors scaled = params_with_grads(dtype, 9), unscaled = params_with_grads(dtype, 9);
+      for (const auto& [name, p] : scaled) {
+        Tensor t = p;
+        t.set_grad(scale_by(p.grad(), Tensor::from_vector(std::vector<double>{1 / inv_scale}, {1})));
+      }
+      const ClipFactor want = clip_factor_on_device(unscaled, max_norm);
+      const ClipFactor got = clip_factor_on_device(scaled, max_norm, inv_scale);
+      CHECK(got.norm.item() == want.norm.item());
+      REQUIRE(got.factor.defined());  // it unscales, even without clipping
+      for (size_t i = 0; i < scaled.size(); ++i) {
+        const Tensor mine = scale_by(scaled[i].second.grad(), got.factor);
+        const Tensor theirs = want.factor.defined() ? scale_by(unscaled[i].second.grad(), want.factor)
+                                                    : unscaled[i].second.grad();
+        CHECK(mine.to_doubles() == theirs.to_doubles());
+      }
+    }
+  }
+  XLM_CHECK_THROWS(clip_factor_on_device(params_with_grads(DType::f32, 1), 1.0, 0.0), Error, "inv_scale");
+}
+
 TEST_CASE("clip_factor_on_device: a non-finite norm gives the factor 1", "[nn][optimizer]") {
   NamedTensors params = params_with_grads(DType::f32, 3);
   Tensor bad = params[1].second;

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "nn/loss_scaler.h"
 #include "nn/master_weights.h"
+#include "kernels/scale_by/scale_by.h"
 #include "nn/optimizer.h"
 #include "support.h"
 
@@ -16,6 +17,12 @@ using namespace xlm;
 using namespace xlm::nn;
 
 namespace {
+std::vector<std::vector<double>> values_of(const NamedTensors& tensors) {
+  std::vector<std::vector<double>> out;
+  for (const auto& [name, t] : tensors) out.push_back(t.to_doubles());
+  return out;
+}
+
 Tensor param(const std::vector<double>& v, DType dtype, Device device = Device::cpu()) {
   Tensor t = Tensor::from_doubles(v, {static_cast<int64_t>(v.size())}, dtype, device);
   t.set_requires_grad(true);
@@ -136,36 +143,65 @@ TEST_CASE("MasterWeights: bf16 model with f32 masters on CUDA", "[nn][mixed_prec
   CHECK(w.to_doubles() == std::vector<double>{1.0 + std::ldexp(1.0, -7), -2.0, 0.375});
 }
 
-TEST_CASE("Optimizer copy-out refreshes the model in the update pass, as copy_master_to_model does",
+TEST_CASE("Optimizer::set_master_of reads the model's gradients and refreshes the model in the update pass",
           "[nn][mixed_precision][adam_multi]") {
+  // The fused path against the separate passes (grads to master, step, masters
+  // to model), with and without a gradient factor (clipping's, with a loss
+  // scale of 2^-4 folded in).
   for (const char* text : {"adam,lr=0.01,weight_decay=0.1", "sgd,lr=0.1"}) {
-    INFO(text);
-    Tensor a = param({0.1, -3.5, 2.25}, DType::f32), b = param({7.0}, DType::f32), c = param({1.5}, DType::f32);
-    Tensor a2 = param({0.1, -3.5, 2.25}, DType::f32), b2 = param({7.0}, DType::f32), c2 = param({1.5}, DType::f32);
-    MasterWeights fused({{"a", a}, {"b", b}, {"c", c}}, DType::f64), plain({{"a", a2}, {"b", b2}, {"c", c2}}, DType::f64);
-    Optimizer opt_fused(parse_optimizer_spec(text), fused.master()), opt_plain(parse_optimizer_spec(text), plain.master());
-    opt_fused.set_copy_out(fused.model());
-    for (int step = 0; step < 3; ++step) {
-      for (Tensor* t : {&a, &a2}) t->set_grad(Tensor::from_doubles({0.5, -0.25, 1e-3 * step}, {3}, DType::f32));
-      for (Tensor* t : {&b, &b2}) t->set_grad(Tensor::from_doubles({-2.0}, {1}, DType::f32));  // c: no gradient
-      fused.copy_grads_to_master();
-      plain.copy_grads_to_master();
-      opt_fused.step();
-      opt_plain.step();
-      plain.copy_master_to_model();
+    for (const bool with_factor : {false, true}) {
+      INFO(text << (with_factor ? ", with a gradient factor" : ""));
+      Tensor a = param({0.1, -3.5, 2.25}, DType::f32), b = param({7.0}, DType::f32), c = param({1.5}, DType::f32);
+      Tensor a2 = param({0.1, -3.5, 2.25}, DType::f32), b2 = param({7.0}, DType::f32), c2 = param({1.5}, DType::f32);
+      MasterWeights fused({{"a", a}, {"b", b}, {"c", c}}, DType::f64);
+      MasterWeights plain({{"a", a2}, {"b", b2}, {"c", c2}}, DType::f64);
+      Optimizer opt_fused(parse_optimizer_spec(text), fused.master());
+      Optimizer opt_plain(parse_optimizer_spec(text), plain.master());
+      opt_fused.set_master_of(fused.model());
+      const double factor = 0.3 / 16;
+      std::vector<Tensor> factors;
+      if (with_factor)
+        for (int i = 0; i < 3; ++i) factors.push_back(Tensor::from_doubles({factor}, {1}, DType::f64));
+      for (int step = 0; step < 3; ++step) {
+        for (Tensor* t : {&a, &a2}) t->set_grad(Tensor::from_doubles({0.5, -0.25, 1e-3 * step}, {3}, DType::f32));
+        for (Tensor* t : {&b, &b2}) t->set_grad(Tensor::from_doubles({-2.0}, {1}, DType::f32));  // c: no gradient
+        plain.copy_grads_to_master();
+        if (with_factor)
+          for (const auto& [name, m] : plain.master())
+            if (m.grad().defined()) {
+              Tensor handle = m;  // set_grad on a handle sets the master's gradient
+              handle.set_grad(scale_by(m.grad(), factors[0]));
+            }
+        opt_fused.step(factors);
+        opt_plain.step();
+        plain.copy_master_to_model();
+        for (const auto& [name, m] : fused.master()) CHECK_FALSE(m.grad().defined());  // no master gradients
+        CHECK(a.grad().to_doubles() ==  // read, not changed
+              std::vector<double>{0.5, -0.25, static_cast<double>(static_cast<float>(1e-3 * step))});
+        opt_fused.zero_grad();
+        CHECK_FALSE(a.grad().defined());  // zero_grad drops the model's gradients too
+        opt_plain.zero_grad();
+        a2.zero_grad();
+        b2.zero_grad();
+      }
+      CHECK(values_of(fused.master()) == values_of(plain.master()));
+      CHECK(a.to_doubles() == a2.to_doubles());
+      CHECK(b.to_doubles() == b2.to_doubles());
+      CHECK(c.to_doubles() == std::vector<double>{1.5});
+      CHECK(a.to_doubles() != std::vector<double>{0.1f, -3.5, 2.25});
     }
-    CHECK(a.to_doubles() == a2.to_doubles());
-    CHECK(b.to_doubles() == b2.to_doubles());
-    CHECK(c.to_doubles() == std::vector<double>{1.5});
-    CHECK(a.to_doubles() != std::vector<double>{0.1f, -3.5, 2.25});
   }
 }
 
-TEST_CASE("Optimizer copy-out must mirror the parameters", "[nn][mixed_precision]") {
+TEST_CASE("Optimizer::set_master_of must mirror the parameters", "[nn][mixed_precision]") {
   Tensor a = param({0.1, -3.5}, DType::f32);
   MasterWeights mw({{"a", a}}, DType::f64);
   Optimizer opt(parse_optimizer_spec("adam,lr=0.01"), mw.master());
-  XLM_CHECK_THROWS(opt.set_copy_out({{"b", a}}), Error, "copy-out tensor 0 is \"b\"");
-  XLM_CHECK_THROWS(opt.set_copy_out({{"a", param({1.0}, DType::f32)}}), Error, "copy-out tensor \"a\"");
-  CHECK_NOTHROW(opt.set_copy_out({}));  // turns copy-out off
+  XLM_CHECK_THROWS(opt.set_master_of({{"b", a}}), Error, "model tensor 0 is \"b\"");
+  XLM_CHECK_THROWS(opt.set_master_of({{"a", param({1.0}, DType::f32)}}), Error, "model tensor \"a\"");
+  opt.set_master_of(mw.model());
+  a.set_grad(Tensor::from_doubles({1.0, 2.0}, {2}, DType::f64));  // not the model's dtype
+  XLM_CHECK_THROWS(opt.step(), Error, "gradient of \"a\" is");
+  a.zero_grad();
+  CHECK_NOTHROW(opt.set_master_of({}));  // turns it off
 }

@@ -4,7 +4,7 @@
 // step counts and lr unchanged), halves the scale, and the scale doubles after
 // growth_interval good steps; a rank that disagrees makes every rank skip;
 // the model stays the masters rounded to f32, also when the optimizer's
-// copy-out writes it (fuse_model_copy); and fp32 mode is bit for bit
+// copy-out writes it (fuse_master_passes); and fp32 mode is bit for bit
 // the plain clip + step the trainer ran before mixed precision.
 #include "core/error.h"
 #include "nn/grad_clip.h"
@@ -153,29 +153,53 @@ TEST_CASE("a rank that saw an overflow makes every rank skip", "[tasks][train][p
   CHECK(opt.n_updates() == 1);
 }
 
-TEST_CASE("the optimizer's copy-out writes the model as the masters-to-model pass does", "[tasks][train][precision]") {
-  const Fixture f;
-  xlm::nn::TransformerModel fused(f.config, 11), separate(f.config, 11);
-  xlm::nn::LossScaleOptions scaling;
-  scaling.init_scale = 1024;
-  PrecisionStep step_fused(test_mode(), scaling, {fused.parameters()});
-  PrecisionStep step_separate(test_mode(), scaling, {separate.parameters()});
-  xlm::nn::Optimizer opt_fused(xlm::nn::parse_optimizer_spec(kSpec), step_fused.optimizer_params());
-  xlm::nn::Optimizer opt_separate(xlm::nn::parse_optimizer_spec(kSpec), step_separate.optimizer_params());
-  step_fused.fuse_model_copy(opt_fused);
-  step_fused.inject_inf_at(2);  // a skipped step writes nothing either way
-  step_separate.inject_inf_at(2);
-  const auto before = values(fused.parameters());
-  for (int i = 0; i < 4; ++i) {
+TEST_CASE("the fused master step (no master gradients) steps bit for bit as the separate passes",
+          "[tasks][train][precision]") {
+  // fuse_master_passes: the optimizer reads the model's loss-scaled gradients
+  // with 1/scale folded into the clip factor, and writes the model. Against
+  // grads-to-master, unscale, clip, step, masters-to-model: the same norms,
+  // masters and model, through a skipped step and a scale that grows, with a
+  // clip that bites (0.05) and one that does not (50).
+  for (const double clip : {0.05, 50.0}) {
+    INFO("clip " << clip);
+    const Fixture f;
+    xlm::nn::TransformerModel fused(f.config, 11), separate(f.config, 11);
+    xlm::nn::LossScaleOptions scaling;
+    scaling.init_scale = 1024;
+    scaling.growth_interval = 2;
+    PrecisionStep step_fused(test_mode(), scaling, {fused.parameters()});
+    PrecisionStep step_separate(test_mode(), scaling, {separate.parameters()});
+    xlm::nn::Optimizer opt_fused(xlm::nn::parse_optimizer_spec(kSpec), step_fused.optimizer_params());
+    xlm::nn::Optimizer opt_separate(xlm::nn::parse_optimizer_spec(kSpec), step_separate.optimizer_params());
+    step_fused.fuse_master_passes(opt_fused);
+    step_fused.inject_inf_at(2);  // a skipped step writes nothing either way
+    step_separate.inject_inf_at(2);
+    const auto before = values(fused.parameters());
+    std::vector<double> scales;
+    for (int i = 0; i < 5; ++i) {
+      step_fused.scale_loss(xlm::objectives::lm_loss(fused, f.batch)).backward();
+      step_separate.scale_loss(xlm::objectives::lm_loss(separate, f.batch)).backward();
+      const xlm::tasks::PrecisionStepResult a = step_fused.step(opt_fused, clip);
+      const xlm::tasks::PrecisionStepResult b = step_separate.step(opt_separate, clip);
+      CHECK(a.stepped == b.stepped);
+      CHECK(a.stepped == (i != 1));
+      if (a.stepped) {
+        REQUIRE(a.group_norms.size() == 1);
+        CHECK(a.grad_norm() == b.grad_norm());
+        CHECK((a.grad_norm() > clip) == (clip < 1));  // 0.05 clips, 50 does not
+      }
+      REQUIRE(values(fused.parameters()) == values(separate.parameters()));
+      REQUIRE(values(step_fused.optimizer_params()) == values(step_separate.optimizer_params()));
+      CHECK(step_fused.scaler().scale() == step_separate.scaler().scale());
+      scales.push_back(step_fused.scaler().scale());
+    }
+    CHECK(scales == std::vector<double>{1024, 512, 512, 1024, 1024});  // backed off, then grew
+    CHECK(values(fused.parameters()) != before);
+    // The fused path never gave the masters a gradient.
     step_fused.scale_loss(xlm::objectives::lm_loss(fused, f.batch)).backward();
-    step_separate.scale_loss(xlm::objectives::lm_loss(separate, f.batch)).backward();
-    const bool stepped = step_fused.step(opt_fused, 5.0).stepped;
-    CHECK(stepped == step_separate.step(opt_separate, 5.0).stepped);
-    CHECK(stepped == (i != 1));
-    REQUIRE(values(fused.parameters()) == values(separate.parameters()));
-    REQUIRE(values(step_fused.optimizer_params()) == values(step_separate.optimizer_params()));
+    for (const auto& [name, m] : step_fused.optimizer_params()) CHECK_FALSE(m.grad().defined());
+    CHECK(fused.parameters().front().second.grad().defined());
   }
-  CHECK(values(fused.parameters()) != before);
 }
 
 TEST_CASE("fp32 precision steps bit for bit as clip + step", "[tasks][train][precision]") {
