@@ -5,14 +5,20 @@
 // a shared b under a transposed a (stride 0) runs one GEMM per batch entry.
 // The alignment preferences are derived from the real pointers and strides so
 // the heuristic never picks a kernel that needs more alignment than we have.
+// The descriptors and the heuristic's algorithm are built once per GEMM key
+// (shape, dtype, strides, epilogue, alignments; kernels/matmul/
+// gemm_plan_cache.h) and reused: a repeated GEMM sets at most its bias
+// pointer and launches.
 // lt_matmul (kernels/matmul/matmul_lt_cuda.h) also takes an epilogue, for the
 // fused ops that add a bias or reduce a bias gradient in the same call.
 #include "core/cuda_check.h"
 #include "core/cuda_context.h"
+#include "kernels/matmul/gemm_plan_cache.h"
 #include "kernels/matmul/matmul.h"
 #include "kernels/matmul/matmul_lt_cuda.h"
 
 #include <cstdint>
+#include <memory>
 
 namespace xlm {
 
@@ -31,29 +37,35 @@ cudaDataType_t lt_data_type(DType t, const char* op) {
 
 namespace {
 
-// Largest power of two (<= 256) dividing the address and, for batches, the batch stride in bytes.
-uint32_t alignment_of(const void* p, int64_t batch_stride_bytes, int64_t batch) {
-  uint64_t v = reinterpret_cast<uintptr_t>(p);
-  if (batch > 1) v |= static_cast<uint64_t>(batch_stride_bytes);
-  uint32_t align = 256;
-  while (align > 1 && (v % align) != 0) align /= 2;
-  return align;
-}
-
-// Owns the cuBLASLt descriptors of one call.
-struct LtCall {
+// What cuBLASLt needs for one GEMM key (gemm_plan_cache.h): the matmul and
+// layout descriptors and the heuristic's algorithm. The bias pointer is the
+// one per-call attribute; it is set on `op` before each run.
+struct LtPlan {
   cublasLtMatmulDesc_t op = nullptr;
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
-  cublasLtMatmulPreference_t pref = nullptr;
-  LtCall() = default;
-  LtCall(const LtCall&) = delete;
-  LtCall& operator=(const LtCall&) = delete;
-  ~LtCall() {
-    if (pref) cublasLtMatmulPreferenceDestroy(pref);
+  cublasLtMatmulAlgo_t algo{};
+  bool has_algo = false;  // false: the heuristic (or a run) refused this key
+  cublasStatus_t heuristic_status = CUBLAS_STATUS_SUCCESS;
+  LtPlan() = default;
+  LtPlan(const LtPlan&) = delete;
+  LtPlan& operator=(const LtPlan&) = delete;
+  ~LtPlan() {
     if (c) cublasLtMatrixLayoutDestroy(c);
     if (b) cublasLtMatrixLayoutDestroy(b);
     if (a) cublasLtMatrixLayoutDestroy(a);
     if (op) cublasLtMatmulDescDestroy(op);
+  }
+};
+
+// Owns a preference descriptor for the heuristic query.
+struct LtPreference {
+  cublasLtMatmulPreference_t pref = nullptr;
+  LtPreference() { XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref)); }
+  LtPreference(const LtPreference&) = delete;
+  LtPreference& operator=(const LtPreference&) = delete;
+  ~LtPreference() { cublasLtMatmulPreferenceDestroy(pref); }
+  void set(cublasLtMatmulPreferenceAttributes_t attribute, const void* value, size_t bytes) {
+    XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, attribute, value, bytes));
   }
 };
 
@@ -64,81 +76,110 @@ void set_batch(cublasLtMatrixLayout_t layout, int64_t batch, int64_t stride) {
       cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof(stride)));
 }
 
-}  // namespace
-
-bool lt_matmul(CudaContext& ctx, DType dtype, const MatmulDims& d, int64_t batch, const void* a, int64_t stride_a,
-               const void* b, int64_t stride_b, void* c, int64_t stride_c, const LtEpilogue& epilogue) {
+// Builds the descriptors and asks the heuristic for one algorithm. The
+// alignments come from the key (the real pointers and strides), so the
+// heuristic never picks a kernel that needs more alignment than every
+// pointer with this key has.
+std::unique_ptr<LtPlan> make_plan(CudaContext& ctx, DType dtype, const MatmulDims& d, int64_t batch,
+                                  const GemmOperands& operands, const GemmAlignments& align) {
   const cudaDataType_t type = lt_data_type(dtype, "matmul");
-  const size_t elem = dtype_size(dtype);
-  LtCall call;
-  XLM_CUBLAS_CHECK(cublasLtMatmulDescCreate(&call.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-  const bool fused = epilogue.kind != CUBLASLT_EPILOGUE_DEFAULT;
-  if (fused) {
+  auto plan = std::make_unique<LtPlan>();
+  XLM_CUBLAS_CHECK(cublasLtMatmulDescCreate(&plan->op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  const cublasLtEpilogue_t epilogue = static_cast<cublasLtEpilogue_t>(operands.epilogue);
+  if (epilogue != CUBLASLT_EPILOGUE_DEFAULT) {
     XLM_CUBLAS_CHECK(
-        cublasLtMatmulDescSetAttribute(call.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue.kind, sizeof(epilogue.kind)));
-    XLM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(call.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &epilogue.bias,
-                                                    sizeof(epilogue.bias)));
+        cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)));
+    XLM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &operands.bias,
+                                                    sizeof(operands.bias)));
     const int32_t bias_type = static_cast<int32_t>(type);  // stated, not left to the default
     XLM_CUBLAS_CHECK(
-        cublasLtMatmulDescSetAttribute(call.op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bias_type, sizeof(bias_type)));
+        cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bias_type, sizeof(bias_type)));
   }
   // Lt's first operand is our b: stored (k, n) row-major = (n, k) column-major, ld n; or (n, k) -> (k, n), ld k.
   const cublasOperation_t op_first = d.transpose_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   // Lt's second operand is our a: stored (m, k) row-major = (k, m) column-major, ld k; or (k, m) -> (m, k), ld m.
   const cublasOperation_t op_second = d.transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N;
-  XLM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(call.op, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof(op_first)));
-  XLM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(call.op, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof(op_second)));
+  XLM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof(op_first)));
+  XLM_CUBLAS_CHECK(
+      cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof(op_second)));
   const uint64_t m = static_cast<uint64_t>(d.m), n = static_cast<uint64_t>(d.n), k = static_cast<uint64_t>(d.k);
   if (d.transpose_b)
-    XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.a, type, k, n, d.k));
+    XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->a, type, k, n, d.k));
   else
-    XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.a, type, n, k, d.n));
+    XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->a, type, n, k, d.n));
   if (d.transpose_a)
-    XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.b, type, m, k, d.m));
+    XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->b, type, m, k, d.m));
   else
-    XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.b, type, k, m, d.k));
-  XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&call.c, type, n, m, d.n));  // C^T (n, m) column-major
+    XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->b, type, k, m, d.k));
+  XLM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->c, type, n, m, d.n));  // C^T (n, m) column-major
   if (batch > 1) {
-    set_batch(call.a, batch, stride_b);
-    set_batch(call.b, batch, stride_a);
-    set_batch(call.c, batch, stride_c);
+    set_batch(plan->a, batch, operands.stride_b);
+    set_batch(plan->b, batch, operands.stride_a);
+    set_batch(plan->c, batch, operands.stride_c);
   }
-  XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&call.pref));
+  LtPreference pref;
   const uint64_t workspace = ctx.lt_workspace_bytes;
-  XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(call.pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
-                                                        sizeof(workspace)));
-  const int64_t eb = static_cast<int64_t>(elem);
-  const uint32_t align_first = alignment_of(b, stride_b * eb, batch);
-  const uint32_t align_second = alignment_of(a, stride_a * eb, batch);
-  const uint32_t align_c = alignment_of(c, stride_c * eb, batch);
-  XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(call.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
-                                                        &align_first, sizeof(align_first)));
-  XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(call.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
-                                                        &align_second, sizeof(align_second)));
-  XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(call.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_c,
-                                                        sizeof(align_c)));
-  XLM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(call.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_c,
-                                                        sizeof(align_c)));
+  pref.set(CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof(workspace));
+  // Lt's A is our b, Lt's B our a; C and D are both our c.
+  pref.set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align.b, sizeof(align.b));
+  pref.set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &align.a, sizeof(align.a));
+  pref.set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align.c, sizeof(align.c));
+  pref.set(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align.c, sizeof(align.c));
   cublasLtMatmulHeuristicResult_t heuristic{};
   int found = 0;
-  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(ctx.lt, call.op, call.a, call.b, call.c, call.c,
-                                                               call.pref, 1, &heuristic, &found);
-  // An epilogue cuBLASLt cannot do for this dtype/layout/alignment comes back
-  // as NOT_SUPPORTED (or another refusal), or as success with no algorithm:
-  // the caller falls back to the plain GEMM, which reports a real error itself.
-  if (fused && (status != CUBLAS_STATUS_SUCCESS || found == 0)) return false;
-  XLM_CHECK(status == CUBLAS_STATUS_SUCCESS && found > 0, BackendError,
-            "matmul: cuBLASLt found no algorithm for {} GEMM(s) of ({} x {}) by ({} x {}) in {}: {}", batch, d.m, d.k,
-            d.k, d.n, dtype_name(dtype), cublasGetStatusString(status));
-  const float alpha = 1.0f, beta = 0.0f;
-  const cublasStatus_t run = cublasLtMatmul(ctx.lt, call.op, &alpha, b, call.a, a, call.b, &beta, c, call.c, c,
-                                            call.c, &heuristic.algo, ctx.lt_workspace, ctx.lt_workspace_bytes,
-                                            ctx.stream);
-  // An epilogue refused at run time (the heuristic only saw the descriptor's
-  // pointers) launched nothing: the caller falls back, as for a refusal above.
-  if (fused && run == CUBLAS_STATUS_NOT_SUPPORTED) return false;
-  XLM_CUBLAS_CHECK(run);
-  return true;
+  plan->heuristic_status =
+      cublasLtMatmulAlgoGetHeuristic(ctx.lt, plan->op, plan->a, plan->b, plan->c, plan->c, pref.pref, 1, &heuristic,
+                                     &found);
+  plan->has_algo = plan->heuristic_status == CUBLAS_STATUS_SUCCESS && found > 0;
+  if (plan->has_algo) plan->algo = heuristic.algo;
+  return plan;
+}
+
+// Enough for every GEMM shape of a training run many times over; decoding's
+// growing lengths add a few per generated position.
+GemmPlanCache<LtPlan>& plan_cache() {
+  static GemmPlanCache<LtPlan> cache(4096);
+  return cache;
+}
+
+}  // namespace
+
+GemmPlanCacheStats lt_plan_cache_stats() { return plan_cache().stats(); }
+
+bool lt_matmul(CudaContext& ctx, DType dtype, const MatmulDims& d, int64_t batch, const void* a, int64_t stride_a,
+               const void* b, int64_t stride_b, void* c, int64_t stride_c, const LtEpilogue& epilogue) {
+  const GemmOperands operands{a, stride_a, b, stride_b, c, stride_c, static_cast<int>(epilogue.kind), epilogue.bias};
+  const GemmAlignments align = gemm_alignments(dtype, batch, operands);
+  const GemmPlanKey key = gemm_plan_key(ctx.device, dtype, d, batch, operands, align);
+  const bool fused = epilogue.kind != CUBLASLT_EPILOGUE_DEFAULT;
+  return plan_cache().with_plan(
+      key, [&] { return make_plan(ctx, dtype, d, batch, operands, align); },
+      [&](LtPlan& plan) {
+        // An epilogue cuBLASLt cannot do for this dtype/layout/alignment comes
+        // back as NOT_SUPPORTED (or another refusal), or as success with no
+        // algorithm: the caller falls back to the plain GEMM, which reports a
+        // real error itself.
+        if (fused && !plan.has_algo) return false;
+        XLM_CHECK(plan.has_algo, BackendError,
+                  "matmul: cuBLASLt found no algorithm for {} GEMM(s) of ({} x {}) by ({} x {}) in {}: {}", batch, d.m,
+                  d.k, d.k, d.n, dtype_name(dtype), cublasGetStatusString(plan.heuristic_status));
+        if (fused)
+          XLM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &epilogue.bias,
+                                                          sizeof(epilogue.bias)));
+        const float alpha = 1.0f, beta = 0.0f;
+        const cublasStatus_t run = cublasLtMatmul(ctx.lt, plan.op, &alpha, b, plan.a, a, plan.b, &beta, c, plan.c, c,
+                                                  plan.c, &plan.algo, ctx.lt_workspace, ctx.lt_workspace_bytes,
+                                                  ctx.stream);
+        // An epilogue refused at run time (the heuristic only saw the first
+        // call's pointers) launched nothing: the caller falls back, as for a
+        // refusal above, and so will every later call with this key.
+        if (fused && run == CUBLAS_STATUS_NOT_SUPPORTED) {
+          plan.has_algo = false;
+          return false;
+        }
+        XLM_CUBLAS_CHECK(run);
+        return true;
+      });
 }
 
 void matmul_forward_cuda(const Tensor& a, const Tensor& b, const MatmulDims& dims, Tensor& out) {

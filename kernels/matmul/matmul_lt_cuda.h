@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/cuda_context.h"
+#include "kernels/matmul/gemm_plan_cache.h"
 #include "kernels/matmul/matmul.h"
 
 #include <cstdint>
@@ -30,5 +31,9 @@ cudaDataType_t lt_data_type(DType t, const char* op);
 // the default epilogue that is a BackendError.
 bool lt_matmul(CudaContext& ctx, DType dtype, const MatmulDims& d, int64_t batch, const void* a, int64_t stride_a,
                const void* b, int64_t stride_b, void* c, int64_t stride_c, const LtEpilogue& epilogue = {});
+
+// The plan cache's counters (tests/test_gemm_plan_cache.cu): a repeated GEMM
+// hits; a training step after the first should make no miss.
+GemmPlanCacheStats lt_plan_cache_stats();
 
 }  // namespace xlm
