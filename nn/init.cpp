@@ -1,6 +1,7 @@
 // Host-side initialisation draws; see init.h for the scheme.
 #include "nn/init.h"
 
+#include "core/fnv1a.h"
 #include "core/philox.h"
 
 #include <cmath>
@@ -39,14 +40,7 @@ double InitRng::normal() {
   return radius * std::cos(angle);
 }
 
-uint64_t init_stream_id(const std::string& name) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : name) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
+uint64_t init_stream_id(const std::string& name) { return fnv1a64(name.data(), name.size()); }
 
 Tensor init_normal(const Shape& shape, double std, uint64_t seed, const std::string& name, DType dtype, Device device,
                    int64_t zero_row) {

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 
+#include "core/fnv1a.h"
 #include "text/dictionary.h"
 #include "text/utf8.h"
 

@@ -12,7 +12,7 @@
 
 namespace xlm::text {
 
-// Hash for deterministic splits and samples: FNV-1a 64 of `s` (text/dictionary.h)
+// Hash for deterministic splits and samples: FNV-1a 64 of `s` (core/fnv1a.h)
 // from an offset basis mixed with `seed`, then a splitmix64 avalanche.
 uint64_t keyed_hash(std::string_view s, uint64_t seed = 0);
 

@@ -4,21 +4,13 @@
 #include "text/dictionary.h"
 
 #include "core/error.h"
+#include "core/fnv1a.h"
 
 #include <fmt/format.h>
 
 #include <fstream>
 
 namespace xlm::text {
-
-uint64_t fnv1a64(const void* bytes, size_t n, uint64_t state) {
-  const auto* p = static_cast<const unsigned char*>(bytes);
-  for (size_t i = 0; i < n; ++i) {
-    state ^= p[i];
-    state *= 0x100000001b3ull;
-  }
-  return state;
-}
 
 namespace {
 

@@ -73,8 +73,4 @@ class Dictionary {
   uint64_t hash_ = 0;
 };
 
-// FNV-1a 64 over `bytes`, continuing from `state` (start with kFnvOffset).
-constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
-uint64_t fnv1a64(const void* bytes, size_t n, uint64_t state = kFnvOffset);
-
 }  // namespace xlm::text

@@ -1,7 +1,7 @@
 // `xlm smoke`: a tiny forward/backward check of the engine end to end on any
 // device: a two-layer classifier (Linear -> GELU -> LayerNorm -> Linear ->
 // cross-entropy) fitted by plain SGD to a fixed random batch. It prints the
-// loss and fails unless the loss fell, so it doubles as a quick "does this
+// loss and fails unless the loss at least halved, so it doubles as a quick "does this
 // build compute gradients on this device" check (scripts/demo runs it).
 #include "core/autograd.h"
 #include "core/error.h"

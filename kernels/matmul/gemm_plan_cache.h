@@ -9,6 +9,7 @@
 #pragma once
 
 #include "core/dtype.h"
+#include "core/fnv1a.h"
 #include "kernels/matmul/matmul.h"
 
 #include <array>
@@ -41,14 +42,7 @@ struct GemmPlanKey {
 
 struct GemmPlanKeyHash {
   size_t operator()(const GemmPlanKey& key) const {
-    uint64_t h = 1469598103934665603ull;  // FNV-1a over the fields' bytes
-    for (int64_t f : key.fields) {
-      for (int byte = 0; byte < 8; ++byte) {
-        h ^= (static_cast<uint64_t>(f) >> (8 * byte)) & 0xffu;
-        h *= 1099511628211ull;
-      }
-    }
-    return static_cast<size_t>(h);
+    return static_cast<size_t>(fnv1a64(key.fields.data(), sizeof(key.fields)));
   }
 };
 

@@ -4,6 +4,7 @@
 #include "tasks/pretrain/pretrain_data.h"
 
 #include "core/error.h"
+#include "core/fnv1a.h"
 #include "text/binarized.h"
 #include "text/data_paths.h"
 #include "text/shuffle.h"
@@ -17,7 +18,7 @@ namespace xlm::tasks {
 namespace {
 
 uint64_t name_seed(uint64_t seed, const std::string& name) {
-  return text::derive_seed(seed, text::fnv1a64(name.data(), name.size()));
+  return text::derive_seed(seed, fnv1a64(name.data(), name.size()));
 }
 
 }  // namespace

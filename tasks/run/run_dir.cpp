@@ -3,6 +3,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/fnv1a.h"
 #include "text/dictionary.h"
 
 #include <cerrno>
@@ -39,7 +40,7 @@ std::string default_exp_id(const nlohmann::json& config) {
   nlohmann::json relevant = config;  // nlohmann::json keeps keys sorted, so dump() is canonical
   for (const auto& key : exp_id_ignored_keys()) relevant.erase(key);
   const std::string text = relevant.dump();
-  const uint64_t hash = text::fnv1a64(text.data(), text.size());
+  const uint64_t hash = fnv1a64(text.data(), text.size());
   return fmt::format("{:016x}", hash).substr(0, 10);
 }
 

@@ -5,6 +5,7 @@
 // (even-length ones exercise the checksum check itself). A file that opens
 // must hand out every sentence inside the mapping (ASan checks the reads).
 #include "core/error.h"
+#include "core/fnv1a.h"
 #include "text/binarized.h"
 
 #include <unistd.h>
@@ -35,8 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string& path = temp.path;
   std::vector<unsigned char> bytes(data, data + size);
   if (size >= xlm::text::kBinarizedHeaderBytes && size % 2 == 1) {
-    uint64_t sum = xlm::text::fnv1a64(bytes.data(), 56);
-    sum = xlm::text::fnv1a64(bytes.data() + 64, size - 64, sum);
+    uint64_t sum = xlm::fnv1a64(bytes.data(), 56);
+    sum = xlm::fnv1a64(bytes.data() + 64, size - 64, sum);
     for (int b = 0; b < 8; ++b) bytes[56 + b] = static_cast<unsigned char>(sum >> (8 * b));
   }
   FILE* f = std::fopen(path.c_str(), "wb");

@@ -2,6 +2,7 @@
 // header bytes, one FormatError (naming the file) per kind of damage, the
 // dictionary check, and `xlm preprocess` end to end.
 #include "core/error.h"
+#include "core/fnv1a.h"
 #include "text/binarized.h"
 #include "text/preprocess.h"
 #include "text_fixtures.h"

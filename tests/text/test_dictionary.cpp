@@ -1,6 +1,7 @@
 // Dictionary ids (XLM's fixed specials), vocab parsing limits and errors,
 // the dictionary hash, line indexing, UTF-8 checks and data_path names.
 #include "core/error.h"
+#include "core/fnv1a.h"
 #include "text/data_paths.h"
 #include "text/dictionary.h"
 #include "text/utf8.h"
