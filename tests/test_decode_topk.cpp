@@ -4,6 +4,7 @@
 // beam search relies on (a sentence's best 2K extensions are the best of its
 // beams' best 2K), argument errors, and the CUDA twin against the CPU.
 #include "core/error.h"
+#include "core/host_reads.h"
 #include "kernels/cast/cast.h"
 #include "kernels/decode_topk/decode_topk.h"
 #include "support.h"
@@ -134,6 +135,29 @@ TEST_CASE("decode_topk: a sentence's best 2K extensions are the best of its K be
       }
     }
   }
+}
+
+TEST_CASE("decode_topk: both outputs come to the host in one transfer", "[decode_topk]") {
+  const Device standin = Device::parse("cpu:1");  // counts device-to-host copies as a GPU would
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> normal(0.0, 2.0);
+  std::vector<double> x(5 * 37);
+  for (double& v : x) v = normal(rng);
+  const Tensor logits = Tensor::from_doubles(x, {5, 37}, DType::f32, standin);
+  const DecodeTopK top = decode_topk(logits, Tensor(), 4);
+  const int64_t before = host_transfer_count();
+  const DecodeTopKHost host = decode_topk_to_host(top);
+  CHECK(host_transfer_count() - before == 1);
+  CHECK(host.values == top.values.to_vector<double>());
+  CHECK(host.indices == top.indices.to_vector<int64_t>());
+  CHECK(host.values.size() == 20);
+  // Outputs of two calls, or tensors made elsewhere, are not one result.
+  const DecodeTopK other = decode_topk(logits, Tensor(), 4);
+  XLM_CHECK_THROWS(decode_topk_to_host(DecodeTopK{top.values, other.indices}), ShapeError, "one decode_topk result");
+  XLM_CHECK_THROWS(decode_topk_to_host(DecodeTopK{Tensor::zeros({5, 4}, DType::f64), Tensor::zeros({5, 4}, DType::i64)}),
+                   ShapeError, "one decode_topk result");
+  const DecodeTopK empty = decode_topk(Tensor::zeros({0, 37}, DType::f32, standin), Tensor(), 4);
+  CHECK(decode_topk_to_host(empty).values.empty());
 }
 
 TEST_CASE("decode_topk: argument errors name the argument", "[decode_topk][errors]") {

@@ -2,7 +2,12 @@
 // for autograd: decoding runs without gradients.
 #include "kernels/decode_topk/decode_topk.h"
 
+#include "core/storage.h"
 #include "kernels/backend.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
 
 namespace xlm {
 
@@ -23,10 +28,30 @@ DecodeTopK decode_topk(const Tensor& logits, const Tensor& bias, int64_t k) {
   } else {
     row_bias = Tensor::zeros({N}, DType::f64, logits.device());  // (N)
   }
-  DecodeTopK out{Tensor::empty({N, k}, DType::f64, logits.device()),   // (N, k)
-                 Tensor::empty({N, k}, DType::i64, logits.device())};  // (N, k)
+  // One block, values then indices, so decode_topk_to_host reads both in one transfer.
+  const size_t half = static_cast<size_t>(N * k) * sizeof(double);
+  const std::shared_ptr<Storage> block = Storage::allocate(std::max<size_t>(2 * half, 16), logits.device());
+  DecodeTopK out{Tensor::from_storage(block, 0, {N, k}, DType::f64),      // (N, k)
+                 Tensor::from_storage(block, half, {N, k}, DType::i64)};  // (N, k)
   if (N > 0) XLM_CALL_BACKEND(logits.device(), decode_topk_forward, logits, row_bias, out.values, out.indices);
   return out;
+}
+
+DecodeTopKHost decode_topk_to_host(const DecodeTopK& top) {
+  const TensorImpl* values = top.values.impl();
+  const TensorImpl* indices = top.indices.impl();
+  const int64_t count = top.values.defined() ? top.values.numel() : 0;
+  const size_t half = static_cast<size_t>(count) * sizeof(double);
+  XLM_CHECK(values != nullptr && indices != nullptr && values->storage == indices->storage &&
+                values->byte_offset == 0 && indices->byte_offset == half && top.indices.numel() == count,
+            ShapeError, "decode_topk_to_host: values and indices must be one decode_topk result");
+  DecodeTopKHost host{std::vector<double>(static_cast<size_t>(count)), std::vector<int64_t>(static_cast<size_t>(count))};
+  if (count == 0) return host;
+  const std::vector<uint8_t> bytes =
+      Tensor::from_storage(values->storage, 0, {static_cast<int64_t>(2 * half)}, DType::u8).to_vector<uint8_t>();
+  std::memcpy(host.values.data(), bytes.data(), half);
+  std::memcpy(host.indices.data(), bytes.data() + half, half);
+  return host;
 }
 
 }  // namespace xlm

@@ -22,15 +22,28 @@
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 namespace xlm {
 
+// values and indices are two views of one block (values first), so that a
+// decoding step reads both to the host in one transfer (decode_topk_to_host):
+// on a GPU, one wait per generated token instead of two.
 struct DecodeTopK {
   Tensor values;   // (N, k) f64
   Tensor indices;  // (N, k) i64
 };
 
 DecodeTopK decode_topk(const Tensor& logits, const Tensor& bias, int64_t k);
+
+struct DecodeTopKHost {
+  std::vector<double> values;    // (N*k) row-major
+  std::vector<int64_t> indices;  // (N*k) row-major
+};
+
+// Both outputs of one decode_topk call, copied to the host in one transfer.
+// ShapeError when `top` did not come from decode_topk (views of other blocks).
+DecodeTopKHost decode_topk_to_host(const DecodeTopK& top);
 
 // The op's order on the host (the CPU twin, and beam search's merge of its
 // beams' candidates with ids = beam * V + word): whether (key_a, id_a) comes

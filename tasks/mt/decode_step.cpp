@@ -44,8 +44,8 @@ DecodeStep::Best DecodeStep::best_words(const std::vector<int64_t>& tokens, cons
   const Tensor hidden = decoder.forward(args);                                           // (N, 1, D)
   const Tensor logits = decoder.predict(hidden.reshape({n, decoder.config().emb_dim}));  // (N, V)
   const Tensor row_bias = bias.empty() ? Tensor() : Tensor::from_vector(bias, {n}, device);  // (N)
-  const DecodeTopK top = decode_topk(logits, row_bias, k);
-  return {top.values.to_vector<double>(), top.indices.to_vector<int64_t>()};
+  DecodeTopKHost top = decode_topk_to_host(decode_topk(logits, row_bias, k));  // one transfer
+  return {std::move(top.values), std::move(top.indices)};
 }
 
 }  // namespace xlm::tasks

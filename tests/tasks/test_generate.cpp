@@ -5,6 +5,7 @@
 // BeamHypotheses bookkeeping.
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/host_reads.h"
 #include "nn/tiny_model.h"
 #include "support.h"
 #include "tasks/mt/beam_hypotheses.h"
@@ -201,4 +202,20 @@ TEST_CASE("generate: BeamHypotheses keeps the n best by length-normalised score"
   BeamHypotheses squared(1, 11, 2.0, false);
   squared.add({1, 4}, -8.0);
   CHECK(squared.best().score == Approx(-2.0));
+}
+
+TEST_CASE("generate: one transfer to the host per generated position (cpu:1)", "[tasks][generate]") {
+  // decode_topk's values and ids come back together (decode_topk_to_host): on
+  // a GPU, one wait per generated token. The stand-in device cpu:1 counts
+  // every device-to-host copy as a GPU would make it.
+  const Device standin = Device::parse("cpu:1");
+  nn::TransformerModel decoder(nntest::tiny_config(true), 3, standin);
+  decoder.set_training(false);
+  Source src;
+  const Tensor enc = src.enc.to(standin), len = src.len.to(standin);
+  const int64_t before = host_transfer_count();
+  const Generated g = generate_greedy(decoder, enc, len, 1, 12);
+  const int64_t transfers = host_transfer_count() - before;
+  check_layout(g, 12);
+  CHECK(transfers == g.words.size(1) - 1);  // positions 1 .. L-1, each chosen by one decode_topk
 }

@@ -207,7 +207,7 @@ TEST_CASE("xlm train on cpu:1: an MT or denoising step makes no blocking transfe
   // minus the loss each step has read at the epoch end. The MT and
   // auto-encoder batches are built on the host (host_values, uncounted there),
   // as the LM batches are; back-translation copies each generated position's
-  // candidates back by design (decode_topk: values and ids).
+  // candidates back by design (decode_topk's values and ids, one transfer).
   const auto per_step = [](const std::string& tag, const char* mt, const char* ae, const char* bt) {
     const auto counts = [&](int64_t sentences) {
       xlm::tasks::TrainConfig c =
@@ -240,6 +240,5 @@ TEST_CASE("xlm train on cpu:1: an MT or denoising step makes no blocking transfe
   CHECK(ae.transfers == 0);
   const Counts bt = per_step("bt", "", "", "fr-en-fr");
   CHECK(bt.reads == 0);
-  CHECK(bt.transfers >= 2);  // at least one generated position: its values and ids
-  CHECK(bt.transfers % 2 == 0);
+  CHECK(bt.transfers >= 1);  // at least one generated position: its values and ids together
 }
