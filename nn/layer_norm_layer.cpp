@@ -18,8 +18,9 @@ LayerNormLayer LayerNormLayer::create(int64_t dim, double eps, DType dtype, Devi
 
 Tensor LayerNormLayer::forward(const Tensor& x) const { return layer_norm(x, weight, bias, eps); }
 
-Tensor LayerNormLayer::forward_residual(const Tensor& x, const Tensor& f, const ResidualDropout& dropout) const {
-  return residual_layer_norm(x, f, weight, bias, eps, dropout);
+Tensor LayerNormLayer::forward_residual(const Tensor& x, const Tensor& f, const ResidualDropout& dropout,
+                                        const Tensor& row_scale) const {
+  return residual_layer_norm(x, f, weight, bias, eps, dropout, row_scale);
 }
 
 void LayerNormLayer::collect(const std::string& name, NamedTensors& out) const {

@@ -17,8 +17,10 @@ struct LayerNormLayer {
 
   static LayerNormLayer create(int64_t dim, double eps, DType dtype, Device device);
   Tensor forward(const Tensor& x) const;  // (..., C) -> (..., C)
-  // LN(x + dropout(f)) as one fused op (kernels/residual_layer_norm).
-  Tensor forward_residual(const Tensor& x, const Tensor& f, const ResidualDropout& dropout) const;
+  // LN(x + dropout(f)), times row_scale (...,) per row when given (the padding
+  // mask), as one fused op (kernels/residual_layer_norm).
+  Tensor forward_residual(const Tensor& x, const Tensor& f, const ResidualDropout& dropout,
+                          const Tensor& row_scale = Tensor()) const;
   void collect(const std::string& name, NamedTensors& out) const;
 };
 

@@ -80,10 +80,14 @@ Tensor TransformerModel::embed(const Tensor& words, const Tensor& positions, con
 }
 
 Tensor TransformerModel::residual_norm(const LayerNormLayer& ln, const Tensor& h, const Tensor& f, double p,
-                                       const DropoutContext& ctx) const {
+                                       const DropoutContext& ctx, const Tensor& row_scale) const {
   profile::RegionScope region("residual_norm");
-  if (!fused_kernels_) return ln.forward(add(h, apply_dropout(f, p, ctx)));
-  return ln.forward_residual(h, f, residual_dropout(p, f.numel(), ctx));  // draws as apply_dropout would
+  if (!fused_kernels_) {
+    const Tensor y = ln.forward(add(h, apply_dropout(f, p, ctx)));
+    return row_scale.defined() ? scale_rows(y, row_scale) : y;
+  }
+  // Draws as apply_dropout would; the mask multiplies inside the fused op.
+  return ln.forward_residual(h, f, residual_dropout(p, f.numel(), ctx), row_scale);
 }
 
 Tensor TransformerModel::forward(const ForwardArgs& args) {
@@ -173,9 +177,7 @@ Tensor TransformerModel::forward(const ForwardArgs& args) {
       profile::RegionScope region("ffn");
       ffn = L.ffn.forward_undropped(h, fused_kernels_);  // (B, T, D), before its output dropout
     }
-    h = residual_norm(L.layer_norm2, h, ffn, L.ffn.dropout(), ctx);
-    profile::RegionScope region("residual_norm");
-    h = scale_rows(h, mask);
+    h = residual_norm(L.layer_norm2, h, ffn, L.ffn.dropout(), ctx, mask);  // XLM's `tensor *= mask` after a layer
   }
   if (cache != nullptr) cache->slen += T;
   return h;

@@ -106,9 +106,9 @@ class TransformerModel {
     LayerNormLayer layer_norm2;
   };
   Tensor embed(const Tensor& words, const Tensor& positions, const Tensor& langs) const;  // (B, T, D)
-  // h = ln(h + dropout(f; p)), fused or not.
+  // h = ln(h + dropout(f; p)), times row_scale (B, T) per position when given, fused or not.
   Tensor residual_norm(const LayerNormLayer& ln, const Tensor& h, const Tensor& f, double p,
-                       const DropoutContext& ctx) const;
+                       const DropoutContext& ctx, const Tensor& row_scale = Tensor()) const;
   DropoutContext dropout_context() { return DropoutContext{training_, &dropout_stream_}; }
 
   TransformerConfig config_;

@@ -14,6 +14,7 @@
 #include "kernels/layer_norm/layer_norm.h"
 #include "kernels/op_spec.h"
 #include "kernels/residual_layer_norm/residual_layer_norm.h"
+#include "kernels/scale_rows/scale_rows.h"
 #include "support.h"
 
 #include <optional>
@@ -38,12 +39,21 @@ Tensor leaf(const Tensor& t, DType dtype, Device device, std::optional<DType> ro
   return p;
 }
 
-// fused = residual_layer_norm, otherwise layer_norm(add(x, dropout(f))). Inputs and the
-// upstream gradient are rounded through `rounding` (default: dtype) first, so an f64
+// A padding mask for rows of `shape` (all but the last dim): 0 on every third row, else 1.
+Tensor padding_mask(const Shape& shape, DType dtype, Device device) {
+  const Shape rows(shape.begin(), shape.end() - 1);
+  std::vector<double> m(static_cast<size_t>(shape_numel(rows)), 1.0);
+  for (size_t r = 1; r < m.size(); r += 3) m[r] = 0.0;
+  return Tensor::from_doubles(m, rows, dtype, device);
+}
+
+// fused = residual_layer_norm, otherwise layer_norm(add(x, dropout(f))), and with `masked`
+// the rows times padding_mask (fused: the op's row_scale; otherwise scale_rows). Inputs and
+// the upstream gradient are rounded through `rounding` (default: dtype) first, so an f64
 // reference can see the values a bf16 run sees.
 ResidualRun run_residual(bool fused, const Shape& shape, double p, uint64_t offset, DType dtype = DType::f32,
                          Device device = Device::cpu(), double lo = -2, double hi = 2,
-                         std::optional<DType> rounding = std::nullopt) {
+                         std::optional<DType> rounding = std::nullopt, bool masked = false) {
   const int64_t C = shape.back();
   const DType round_through = rounding.value_or(dtype);
   Tensor x = leaf(random_uniform(shape, 1, lo, hi), dtype, device, round_through),
@@ -51,8 +61,10 @@ ResidualRun run_residual(bool fused, const Shape& shape, double p, uint64_t offs
   Tensor gamma = leaf(random_uniform({C}, 3, 0.5, 1.5), dtype, device, round_through);
   Tensor beta = leaf(random_uniform({C}, 4), dtype, device, round_through);
   const uint64_t seed = 77;
-  Tensor y = fused ? residual_layer_norm(x, f, gamma, beta, 1e-12, ResidualDropout{p, seed, offset})
+  const Tensor mask = masked ? padding_mask(shape, dtype, device) : Tensor();
+  Tensor y = fused ? residual_layer_norm(x, f, gamma, beta, 1e-12, ResidualDropout{p, seed, offset}, mask)
                    : layer_norm(add(x, dropout(f, p, seed, offset)), gamma, beta, 1e-12);
+  if (masked && !fused) y = scale_rows(y, mask);
   y.backward(rounded(random_uniform(shape, 5), round_through, dtype, device));
   return {y.to_doubles(), x.grad().to_doubles(), f.grad().to_doubles(), gamma.grad().to_doubles(),
           beta.grad().to_doubles()};
@@ -89,6 +101,24 @@ TEST_CASE("residual_layer_norm on the CPU is bit-identical to layer_norm(add(x, 
   check_equal(run_residual(true, {2, 3020}, 0.1, 12, DType::f64), run_residual(false, {2, 3020}, 0.1, 12, DType::f64));
 }
 
+TEST_CASE("residual_layer_norm with a row factor is bit-identical to scale_rows after the op", "[residual_layer_norm]") {
+  for (double p : {0.0, 0.1}) {
+    for (DType dtype : {DType::f32, DType::f64}) {
+      INFO("p " << p << " " << dtype_name(dtype));
+      const ResidualRun fused = run_residual(true, {3, 5, 37}, p, 4, dtype, Device::cpu(), -2, 2, std::nullopt, true);
+      check_equal(fused, run_residual(false, {3, 5, 37}, p, 4, dtype, Device::cpu(), -2, 2, std::nullopt, true));
+      // Masked rows: output 0 and no gradient reaches x or f through them.
+      for (size_t r = 1; r < 15; r += 3) {
+        for (size_t c = 0; c < 37; ++c) {
+          CHECK(fused.y[r * 37 + c] == 0.0);
+          CHECK(fused.gx[r * 37 + c] == 0.0);
+          CHECK(fused.gf[r * 37 + c] == 0.0);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("residual_layer_norm: p = 1 drops all of f, so grad_f is zero", "[residual_layer_norm]") {
   const ResidualRun r = run_residual(true, {4, 9}, 1.0, 0);
   for (double v : r.gf) CHECK(v == 0.0);
@@ -105,6 +135,13 @@ TEST_CASE("residual_layer_norm rejects bad arguments with a clear error", "[resi
   XLM_CHECK_THROWS(residual_layer_norm(x, x, g, g, 0.0), Error, "eps");
   XLM_CHECK_THROWS(residual_layer_norm(x, Tensor::zeros({2, 4}, DType::f64), g, g, 1e-12), DTypeError,
                    "residual_layer_norm");
+  XLM_CHECK_THROWS(residual_layer_norm(x, x, g, g, 1e-12, {}, Tensor::zeros({4}, DType::f32)), ShapeError,
+                   "'row_scale'");
+  XLM_CHECK_THROWS(residual_layer_norm(x, x, g, g, 1e-12, {}, Tensor::zeros({2}, DType::f64)), DTypeError,
+                   "residual_layer_norm");
+  Tensor learned = Tensor::zeros({2}, DType::f32);
+  learned.set_requires_grad(true);
+  XLM_CHECK_THROWS(residual_layer_norm(x, x, g, g, 1e-12, {}, learned), Error, "takes no gradient");
 }
 
 TEST_CASE("bias_gelu on the CPU is bit-identical to gelu(add(x, b))", "[bias_gelu]") {
@@ -154,9 +191,14 @@ TEST_CASE("residual_layer_norm on CUDA: long rows, misaligned rows, many rows", 
                         Case{{8, 256}, 0.0, -1e4, 1e4}, Case{{8, 256}, 0.3, -1.1e4, -0.9e4},
                         Case{{2, 3020}, 0.1, -2, 2}}) {
     INFO(shape_str(c.shape) << " p " << c.p);
-    const ResidualRun want = run_residual(false, c.shape, c.p, 12, DType::f32, Device::cpu(), c.lo, c.hi);
-    const ResidualRun got = run_residual(true, c.shape, c.p, 12, DType::f32, xlm::test::gpu(), c.lo, c.hi);
-    check_close(got, want, 1e-4, 1e-3);
+    for (bool masked : {false, true}) {
+      INFO("masked " << masked);
+      const ResidualRun want =
+          run_residual(false, c.shape, c.p, 12, DType::f32, Device::cpu(), c.lo, c.hi, std::nullopt, masked);
+      const ResidualRun got =
+          run_residual(true, c.shape, c.p, 12, DType::f32, xlm::test::gpu(), c.lo, c.hi, std::nullopt, masked);
+      check_close(got, want, 1e-4, 1e-3);
+    }
   }
 }
 
@@ -199,6 +241,38 @@ TEST_CASE("residual_layer_norm on CUDA in bf16 and f16: long and misaligned rows
       XLM_CHECK_CLOSE(got.gf, want.gf, 4 * t.atol, 4 * t.rtol);
       XLM_CHECK_CLOSE(got.ggamma, want.ggamma, 4 * t.atol, 4 * t.rtol);
       XLM_CHECK_CLOSE(got.gbeta, want.gbeta, 4 * t.atol, 4 * t.rtol);
+    }
+  }
+}
+
+TEST_CASE("residual_layer_norm on CUDA: a 0/1 row factor gives the unmasked op's bits or zeros", "[residual_layer_norm][cuda]") {
+  XLM_REQUIRE_GPU_OR_STANDIN();
+  // The mask multiplies the output before its one rounding and the upstream gradient as
+  // it is loaded, so a row with factor 1 is the unmasked row bit for bit (output, grad_x,
+  // grad_f) and a row with factor 0 is zero, in every dtype the device runs; long rows
+  // (shared-memory opt-in) and a misaligned length (scalar path) included.
+  for (DType dtype : {DType::f32, DType::bf16, DType::f16}) {
+    if (!xlm::test::gpu_runs(dtype)) continue;
+    for (const Shape& shape : {Shape{7, 1024}, Shape{4, 1027}, Shape{3, 4096}}) {
+      INFO(dtype_name(dtype) << " " << shape_str(shape));
+      const int64_t C = shape.back(), rows = shape_numel(shape) / C;
+      const ResidualRun plain = run_residual(true, shape, 0.1, 12, dtype, xlm::test::gpu(), -2, 2);
+      const ResidualRun masked = run_residual(true, shape, 0.1, 12, dtype, xlm::test::gpu(), -2, 2, std::nullopt, true);
+      for (int64_t r = 0; r < rows; ++r) {
+        const bool kept = r % 3 != 1;  // padding_mask's rule
+        for (int64_t c = 0; c < C; ++c) {
+          const size_t i = static_cast<size_t>(r * C + c);
+          if (kept) {
+            REQUIRE(masked.y[i] == plain.y[i]);
+            REQUIRE(masked.gx[i] == plain.gx[i]);
+            REQUIRE(masked.gf[i] == plain.gf[i]);
+          } else {
+            REQUIRE(masked.y[i] == 0.0);
+            REQUIRE(masked.gx[i] == 0.0);
+            REQUIRE(masked.gf[i] == 0.0);
+          }
+        }
+      }
     }
   }
 }

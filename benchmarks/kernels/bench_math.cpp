@@ -69,16 +69,17 @@ double masked_softmax_backward_bytes(int64_t rows, int64_t cols, int64_t elem) {
   return 3.0 * static_cast<double>(rows) * cols * elem;
 }
 
-// Read x and f (rows, cols), gamma and beta; write y and the fp32 statistics.
-double residual_layer_norm_forward_bytes(int64_t rows, int64_t cols, int64_t elem) {
+// Read x and f (rows, cols), gamma and beta (and the row factor); write y and
+// the fp32 statistics.
+double residual_layer_norm_forward_bytes(int64_t rows, int64_t cols, int64_t elem, bool row_scale) {
   const double r = static_cast<double>(rows);
-  return 3.0 * r * cols * elem + 2.0 * cols * elem + 2.0 * r * 4;
+  return 3.0 * r * cols * elem + 2.0 * cols * elem + 2.0 * r * 4 + (row_scale ? r * elem : 0.0);
 }
-// Read x, f, gy (rows, cols), gamma, the statistics; write grad_x, grad_f
-// (rows, cols), grad_gamma and grad_beta.
-double residual_layer_norm_backward_bytes(int64_t rows, int64_t cols, int64_t elem) {
+// Read x, f, gy (rows, cols), gamma, the statistics (and the row factor);
+// write grad_x, grad_f (rows, cols), grad_gamma and grad_beta.
+double residual_layer_norm_backward_bytes(int64_t rows, int64_t cols, int64_t elem, bool row_scale) {
   const double r = static_cast<double>(rows);
-  return 5.0 * r * cols * elem + 3.0 * cols * elem + 2.0 * r * 4;
+  return 5.0 * r * cols * elem + 3.0 * cols * elem + 2.0 * r * 4 + (row_scale ? r * elem : 0.0);
 }
 
 // Read x (rows, cols) and b (cols); write y.

@@ -46,9 +46,10 @@ double masked_softmax_forward_bytes(int64_t rows, int64_t cols, int64_t elem);
 double masked_softmax_backward_bytes(int64_t rows, int64_t cols, int64_t elem);
 // Residual + dropout + layer norm (post-LN block): the forward reads x and f,
 // the backward reads them again to rebuild z = x + dropout(f) (the mask is
-// redrawn, never stored) and writes gradients for both.
-double residual_layer_norm_forward_bytes(int64_t rows, int64_t cols, int64_t elem);
-double residual_layer_norm_backward_bytes(int64_t rows, int64_t cols, int64_t elem);
+// redrawn, never stored) and writes gradients for both; with a row factor
+// (the padding mask) both also read its (rows,) values.
+double residual_layer_norm_forward_bytes(int64_t rows, int64_t cols, int64_t elem, bool row_scale);
+double residual_layer_norm_backward_bytes(int64_t rows, int64_t cols, int64_t elem, bool row_scale);
 // y = gelu(x + b), b (cols,); the backward writes grad_x and grad_b.
 double bias_gelu_forward_bytes(int64_t rows, int64_t cols, int64_t elem);
 double bias_gelu_backward_bytes(int64_t rows, int64_t cols, int64_t elem);

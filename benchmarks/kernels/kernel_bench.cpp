@@ -22,10 +22,14 @@
 #include "kernels/cross_entropy/cross_entropy.h"
 #include "kernels/gelu/gelu.h"
 #include "kernels/add/add.h"
+#include "kernels/bias_gelu/bias_gelu.h"
+#include "kernels/dropout/dropout.h"
 #include "kernels/layer_norm/layer_norm.h"
 #include "kernels/linear/linear.h"
 #include "kernels/masked_softmax/masked_softmax.h"
 #include "kernels/matmul/matmul.h"
+#include "kernels/residual_layer_norm/residual_layer_norm.h"
+#include "kernels/scale_rows/scale_rows.h"
 #include "nn/adam_update.h"
 
 #include <fmt/format.h>
@@ -271,6 +275,145 @@ void add_layer_norm_rows(Cases& out, DType dt, const BenchOptions&) {
   out.push_back(copy_case("layer_norm_bwd", sh.label(), dt, bwd_bytes));
 }
 
+// ---- the post-LN residual block at XLM's hidden size, as the model runs the
+// FFN's: LN(x + dropout(f)) times the padding mask (p = 0.1, the mask 0 on
+// every eighth row). Ours fused ("xlm") against the ops it replaced
+// ("xlm_unfused": dropout, add, layer_norm, scale_rows; backward scale_rows,
+// layer_norm's backward over the kept sum, dropout's backward) and a copy of
+// the fused op's bytes.
+void add_residual_layer_norm_rows(Cases& out, DType dt, const BenchOptions&) {
+  const RowShape sh{kTokens, kHidden};
+  const int64_t e = static_cast<int64_t>(dtype_size(dt));
+  const double fwd_bytes = residual_layer_norm_forward_bytes(sh.rows, sh.cols, e, true);
+  const double bwd_bytes = residual_layer_norm_backward_bytes(sh.rows, sh.cols, e, true);
+  const ResidualDropout drop{0.1, 0x5eed, 0};
+  struct Inputs {
+    std::vector<Tensor> x, f, gy;  // (rows, cols) each
+    Tensor gamma, beta;            // (cols,)
+    Tensor mask;                   // (rows,)
+  };
+  auto inputs = [sh, dt](int sets) {
+    Inputs in{random_sets(sets, {sh.rows, sh.cols}, dt, 60), random_sets(sets, {sh.rows, sh.cols}, dt, 61),
+              random_sets(sets, {sh.rows, sh.cols}, dt, 62), random_tensor({sh.cols}, dt, 63, 0.5f, 1.5f),
+              random_tensor({sh.cols}, dt, 64), Tensor()};
+    std::vector<double> m(static_cast<size_t>(sh.rows), 1.0);
+    for (size_t r = 7; r < m.size(); r += 8) m[r] = 0.0;
+    in.mask = Tensor::from_doubles(m, {sh.rows}, dt, kGpu);
+    return in;
+  };
+  auto unfused_sum = [drop](const Tensor& x, const Tensor& f) { return add(x, dropout(f, drop.p, drop.seed, drop.offset)); };
+
+  Case f{"residual_layer_norm_fwd", "xlm", sh.label(), dt, fwd_bytes, 0, nullptr};
+  f.make = [inputs, drop](int sets) -> std::function<void(int)> {
+    const Inputs in = inputs(sets);
+    return [in, drop](int s) {
+      autograd::NoGradGuard no_grad;
+      residual_layer_norm(in.x[s], in.f[s], in.gamma, in.beta, 1e-12, drop, in.mask);
+    };
+  };
+  Case fu{"residual_layer_norm_fwd", "xlm_unfused", sh.label(), dt, fwd_bytes, 0, nullptr};
+  fu.make = [inputs, unfused_sum](int sets) -> std::function<void(int)> {
+    const Inputs in = inputs(sets);
+    return [in, unfused_sum](int s) {
+      autograd::NoGradGuard no_grad;
+      scale_rows(layer_norm(unfused_sum(in.x[s], in.f[s]), in.gamma, in.beta, 1e-12), in.mask);
+    };
+  };
+  Case b{"residual_layer_norm_bwd", "xlm", sh.label(), dt, bwd_bytes, 0, nullptr};
+  b.make = [inputs, drop, sh, dt](int sets) -> std::function<void(int)> {
+    const Inputs in = inputs(sets);
+    std::vector<Tensor> mean, rstd;  // (rows,) each, as the forward saves them
+    for (int s = 0; s < sets; ++s) {
+      Tensor y = Tensor::empty({sh.rows, sh.cols}, dt, kGpu);
+      mean.push_back(Tensor::empty({sh.rows}, layer_norm_stats_dtype(dt), kGpu));
+      rstd.push_back(Tensor::empty({sh.rows}, layer_norm_stats_dtype(dt), kGpu));
+      autograd::NoGradGuard no_grad;
+      layer_norm_forward_cuda(add(in.x[s], dropout(in.f[s], drop.p, drop.seed, drop.offset)), in.gamma, in.beta,
+                              1e-12, y, mean[s], rstd[s]);
+    }
+    return [in, drop, mean, rstd](int s) {
+      residual_layer_norm_backward(in.x[s], in.f[s], in.gamma, mean[s], rstd[s], in.gy[s], drop, in.mask);
+    };
+  };
+  Case bu{"residual_layer_norm_bwd", "xlm_unfused", sh.label(), dt, bwd_bytes, 0, nullptr};
+  bu.make = [inputs, drop, unfused_sum, sh, dt](int sets) -> std::function<void(int)> {
+    const Inputs in = inputs(sets);
+    std::vector<Tensor> z, mean, rstd;  // the sum the unfused forward keeps alive, and its statistics
+    for (int s = 0; s < sets; ++s) {
+      autograd::NoGradGuard no_grad;
+      z.push_back(unfused_sum(in.x[s], in.f[s]));
+      Tensor y = Tensor::empty({sh.rows, sh.cols}, dt, kGpu);
+      mean.push_back(Tensor::empty({sh.rows}, layer_norm_stats_dtype(dt), kGpu));
+      rstd.push_back(Tensor::empty({sh.rows}, layer_norm_stats_dtype(dt), kGpu));
+      layer_norm_forward_cuda(z[s], in.gamma, in.beta, 1e-12, y, mean[s], rstd[s]);
+    }
+    return [in, drop, z, mean, rstd](int s) {
+      autograd::NoGradGuard no_grad;
+      const LayerNormGrads g = layer_norm_backward(z[s], in.gamma, mean[s], rstd[s], scale_rows(in.gy[s], in.mask));
+      dropout_backward(g.grad_x, drop.p, drop.seed, drop.offset);  // grad_f; grad_x is g.grad_x itself
+    };
+  };
+  out.push_back(f);
+  out.push_back(fu);
+  out.push_back(copy_case(f.kernel, sh.label(), dt, fwd_bytes));
+  out.push_back(b);
+  out.push_back(bu);
+  out.push_back(copy_case(b.kernel, sh.label(), dt, bwd_bytes));
+}
+
+// ---- the FFN's bias + GELU on its hidden activations (4 x hidden): ours
+// fused ("xlm") against add then gelu ("xlm_unfused") and a copy of the
+// fused op's bytes.
+void add_bias_gelu_rows(Cases& out, DType dt, const BenchOptions&) {
+  const RowShape sh{kTokens, 4 * kHidden};
+  const int64_t e = static_cast<int64_t>(dtype_size(dt));
+  const double fwd_bytes = bias_gelu_forward_bytes(sh.rows, sh.cols, e);
+  const double bwd_bytes = bias_gelu_backward_bytes(sh.rows, sh.cols, e);
+  auto forward_case = [&](const std::string& impl, bool fused) {
+    Case c{"bias_gelu_fwd", impl, sh.label(), dt, fwd_bytes, 0, nullptr};
+    c.make = [sh, dt, fused](int sets) -> std::function<void(int)> {
+      auto x = random_sets(sets, {sh.rows, sh.cols}, dt, 70);
+      Tensor b = random_tensor({sh.cols}, dt, 71);
+      return [x, b, fused](int s) {
+        autograd::NoGradGuard no_grad;
+        if (fused)
+          bias_gelu(x[s], b);
+        else
+          gelu(add(x[s], b));
+      };
+    };
+    return c;
+  };
+  auto backward_case = [&](const std::string& impl, bool fused) {
+    Case c{"bias_gelu_bwd", impl, sh.label(), dt, bwd_bytes, 0, nullptr};
+    c.make = [sh, dt, fused](int sets) -> std::function<void(int)> {
+      auto x = random_sets(sets, {sh.rows, sh.cols}, dt, 70), gy = random_sets(sets, {sh.rows, sh.cols}, dt, 72);
+      Tensor b = random_tensor({sh.cols}, dt, 71);
+      std::vector<Tensor> z;  // x + b, kept alive by the unfused forward
+      if (!fused) {
+        autograd::NoGradGuard no_grad;
+        for (int s = 0; s < sets; ++s) z.push_back(add(x[s], b));
+      }
+      return [x, gy, b, z, fused](int s) {
+        autograd::NoGradGuard no_grad;
+        if (fused) {
+          bias_gelu_backward(x[s], b, gy[s]);
+        } else {
+          const Tensor gz = gelu_backward(z[s], gy[s]);
+          sum_to_suffix(gz, {b.size(0)});  // grad_b; grad_x is gz itself
+        }
+      };
+    };
+    return c;
+  };
+  out.push_back(forward_case("xlm", true));
+  out.push_back(forward_case("xlm_unfused", false));
+  out.push_back(copy_case("bias_gelu_fwd", sh.label(), dt, fwd_bytes));
+  out.push_back(backward_case("xlm", true));
+  out.push_back(backward_case("xlm_unfused", false));
+  out.push_back(copy_case("bias_gelu_bwd", sh.label(), dt, bwd_bytes));
+}
+
 // ---- GELU on the FFN's hidden activations (4 x hidden)
 void add_gelu_rows(Cases& out, DType dt, const BenchOptions&) {
   const RowShape sh{kTokens, 4 * kHidden};
@@ -474,9 +617,9 @@ void add_adam_rows(Cases& out, DType dt, const BenchOptions&) {
 using RowFamily = void (*)(Cases&, DType, const BenchOptions&);
 // Adding a kernel to the benchmark: one add_*_rows function and one line here.
 const RowFamily kRowFamilies[] = {
-    add_attention_rows,      add_layer_norm_rows,    add_gelu_rows,
-    add_masked_softmax_rows, add_cross_entropy_rows, add_linear_rows,
-    add_adam_rows,
+    add_attention_rows,      add_layer_norm_rows,    add_residual_layer_norm_rows,
+    add_gelu_rows,           add_bias_gelu_rows,     add_masked_softmax_rows,
+    add_cross_entropy_rows,  add_linear_rows,        add_adam_rows,
 };
 
 // ---- ceilings

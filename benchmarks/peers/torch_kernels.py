@@ -149,6 +149,65 @@ def gelu_cases(dt, quick):
     return [("gelu_fwd", "torch", label, make_fwd), ("gelu_bwd", "torch", label, make_bwd)]
 
 
+def residual_layer_norm_cases(dt, quick):
+    """kernel_bench.cpp's residual_layer_norm rows: F.layer_norm(x + F.dropout(f, 0.1)) times the padding
+    mask (0 on every eighth row), as eager PyTorch runs XLM's FFN block; the backward is autograd's through
+    that graph (built once per input set, so the dropout mask is fixed as ours is redrawn)."""
+    n, c = TOKENS, HIDDEN
+    label = "N=%d C=%d" % (n, c)
+
+    def mask():
+        m = torch.ones(n, device="cuda", dtype=dt)
+        m[7::8] = 0
+        return m[:, None]
+
+    def block(x, f, gamma, beta, m):
+        return F.layer_norm(x + F.dropout(f, 0.1, training=True), (c,), gamma, beta, 1e-12) * m
+
+    def make_fwd(sets):
+        xs, fs = [rand((n, c), dt) for _ in range(sets)], [rand((n, c), dt) for _ in range(sets)]
+        gamma, beta, m = rand((c,), dt), rand((c,), dt), mask()
+
+        def run(s):
+            with torch.no_grad():
+                block(xs[s], fs[s], gamma, beta, m)
+        return run
+
+    def make_bwd(sets):
+        m = mask()
+        graphs = []
+        for _ in range(sets):
+            x, f = rand((n, c), dt, True), rand((n, c), dt, True)
+            gamma, beta = rand((c,), dt, True), rand((c,), dt, True)
+            graphs.append((block(x, f, gamma, beta, m), (x, f, gamma, beta), rand((n, c), dt)))
+        return lambda s: torch.autograd.grad(graphs[s][0], graphs[s][1], graphs[s][2], retain_graph=True)
+    return [("residual_layer_norm_fwd", "torch", label, make_fwd),
+            ("residual_layer_norm_bwd", "torch", label, make_bwd)]
+
+
+def bias_gelu_cases(dt, quick):
+    """kernel_bench.cpp's bias_gelu rows: F.gelu(x + b) (exact erf) on the FFN's hidden activations; the
+    backward is autograd's (grad_x and grad_b)."""
+    n, c = TOKENS, 4 * HIDDEN
+    label = "N=%d C=%d" % (n, c)
+
+    def make_fwd(sets):
+        xs, b = [rand((n, c), dt) for _ in range(sets)], rand((c,), dt)
+
+        def run(s):
+            with torch.no_grad():
+                F.gelu(xs[s] + b)
+        return run
+
+    def make_bwd(sets):
+        graphs = []
+        for _ in range(sets):
+            x, b = rand((n, c), dt, True), rand((c,), dt, True)
+            graphs.append((F.gelu(x + b), (x, b), rand((n, c), dt)))
+        return lambda s: torch.autograd.grad(graphs[s][0], graphs[s][1], graphs[s][2], retain_graph=True)
+    return [("bias_gelu_fwd", "torch", label, make_fwd), ("bias_gelu_bwd", "torch", label, make_bwd)]
+
+
 def softmax_cases(dt, quick):
     cases = []
     for t in (256, 1024):
@@ -247,8 +306,8 @@ def adam_cases(dt, quick):
     return [("adam_multi", "torch_fused", label, make)]
 
 
-FAMILIES = [attention_cases, layer_norm_cases, gelu_cases, softmax_cases, cross_entropy_cases, linear_cases,
-            adam_cases]
+FAMILIES = [attention_cases, layer_norm_cases, residual_layer_norm_cases, gelu_cases, bias_gelu_cases,
+            softmax_cases, cross_entropy_cases, linear_cases, adam_cases]
 
 
 def default_commit():

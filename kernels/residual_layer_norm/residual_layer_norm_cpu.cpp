@@ -1,11 +1,13 @@
 // CPU reference for the residual layer norm: literally the composition it
-// replaces (dropout's CPU loop, the add, layer_norm's CPU loops), so the model
-// computes bit for bit what it computed before the fusion. The sum z is a
-// temporary here; only the CUDA twin avoids materialising it.
+// replaces (dropout's CPU loop, the add, layer_norm's CPU loops, scale_rows'
+// loop for the row factor), so the model computes bit for bit what it
+// computed before the fusion. The sum z is a temporary here; only the CUDA
+// twin avoids materialising it.
 #include "core/dispatch.h"
 #include "kernels/dropout/dropout.h"
 #include "kernels/layer_norm/layer_norm.h"
 #include "kernels/residual_layer_norm/residual_layer_norm.h"
+#include "kernels/scale_rows/scale_rows.h"
 
 namespace xlm {
 
@@ -37,14 +39,22 @@ Tensor residual_sum(const Tensor& x, const Tensor& f, const DropoutKeep& keep) {
 }  // namespace
 
 void residual_layer_norm_forward_cpu(const Tensor& x, const Tensor& f, const Tensor& gamma, const Tensor& beta,
-                                     double eps, const DropoutKeep& keep, Tensor& y, Tensor& mean, Tensor& rstd) {
+                                     double eps, const DropoutKeep& keep, const Tensor& row_scale, Tensor& y,
+                                     Tensor& mean, Tensor& rstd) {
   layer_norm_forward_cpu(residual_sum(x, f, keep), gamma, beta, eps, y, mean, rstd);
+  if (row_scale.defined()) scale_rows_forward_cpu(y, row_scale, y);  // in place: one element at a time
 }
 
 void residual_layer_norm_backward_cpu(const Tensor& x, const Tensor& f, const Tensor& gamma, const Tensor& mean,
                                       const Tensor& rstd, const Tensor& grad_y, const DropoutKeep& keep,
-                                      Tensor& grad_x, Tensor& grad_f, Tensor& grad_gamma, Tensor& grad_beta) {
-  layer_norm_backward_cpu(residual_sum(x, f, keep), gamma, mean, rstd, grad_y, grad_x, grad_gamma, grad_beta);
+                                      const Tensor& row_scale, Tensor& grad_x, Tensor& grad_f, Tensor& grad_gamma,
+                                      Tensor& grad_beta) {
+  Tensor g = grad_y;  // (..., C): the gradient reaching the layer norm
+  if (row_scale.defined()) {
+    g = Tensor::empty(grad_y.shape(), grad_y.dtype(), grad_y.device());
+    scale_rows_forward_cpu(grad_y, row_scale, g);
+  }
+  layer_norm_backward_cpu(residual_sum(x, f, keep), gamma, mean, rstd, g, grad_x, grad_gamma, grad_beta);
   if (keep.active) {
     dropout_forward_cpu(grad_x, keep.threshold, keep.scale, keep.seed, keep.offset, grad_f);
   } else {

@@ -5,7 +5,9 @@
 // the CPU): one Philox block covers 4 draws, two when the group straddles a
 // block boundary. z = x + keep * f * scale is formed once, in fp32, and kept
 // in shared memory for the variance and output passes (two-pass statistics,
-// as layer_norm). The backward recomputes z, writes grad_x and grad_f in one
+// as layer_norm). The optional row factor (the padding mask) multiplies the
+// output before its one rounding and the upstream gradient as it is loaded,
+// so the mask costs no pass of its own. The backward recomputes z, writes grad_x and grad_f in one
 // pass (the keep flags of the first pass kept as bits in shared memory), and
 // accumulates grad_gamma/grad_beta per column in shared memory over
 // the rows its block owns; a second kernel adds the per-block partials in a
@@ -65,10 +67,11 @@ __device__ __forceinline__ void keep4(const KeepArgs& k, long long i, bool keep[
 }
 
 // Dynamic shared memory: z (C) for the current row.
+// row_scale: (rows,) or nullptr (a factor of 1).
 template <typename T, bool kVec>
-__global__ void residual_layer_norm_forward_kernel(const T* x, const T* f, const T* gamma, const T* beta, float eps,
-                                                   KeepArgs keep, T* y, float* mean, float* rstd, long long rows,
-                                                   long long C) {
+__global__ void residual_layer_norm_forward_kernel(const T* x, const T* f, const T* gamma, const T* beta,
+                                                   const T* row_scale, float eps, KeepArgs keep, T* y, float* mean,
+                                                   float* rstd, long long rows, long long C) {
   extern __shared__ float z[];  // (C,)
   __shared__ float scratch[32];
   const long long stride = 4LL * blockDim.x;
@@ -106,12 +109,13 @@ __global__ void residual_layer_norm_forward_kernel(const T* x, const T* f, const
       mean[row] = mu;
       rstd[row] = r;
     }
+    const float ms = row_scale != nullptr ? load_float(row_scale[row]) : 1.0f;
     for (long long c = 4LL * threadIdx.x; c < C; c += stride) {
       float gv[4], bv[4], out[4];
       load4<T, kVec>(gamma, c, C, gv);
       load4<T, kVec>(beta, c, C, bv);
 #pragma unroll
-      for (int j = 0; j < 4; ++j) out[j] = c + j < C ? (z[c + j] - mu) * r * gv[j] + bv[j] : 0.0f;
+      for (int j = 0; j < 4; ++j) out[j] = c + j < C ? ((z[c + j] - mu) * r * gv[j] + bv[j]) * ms : 0.0f;
       store4<T, kVec>(y + base, c, C, out);
     }
   }
@@ -121,12 +125,13 @@ __global__ void residual_layer_norm_forward_kernel(const T* x, const T* f, const
 // column sums of dy * xhat (C) and dy (C), then one byte of keep flags per
 // group of 4 columns (so the second pass does not redraw Philox). Every
 // column is touched by one thread only, so none of it needs a barrier.
-// Writes partial_* (gridDim.x, C).
+// Writes partial_* (gridDim.x, C). row_scale: (rows,) or nullptr; the
+// upstream gradient is grad_y times it.
 template <typename T, bool kVec>
 __global__ void residual_layer_norm_backward_kernel(const T* x, const T* f, const T* gamma, const float* mean,
-                                                    const float* rstd, const T* gy, KeepArgs keep, T* gx, T* gf,
-                                                    float* partial_gamma, float* partial_beta, long long rows,
-                                                    long long C) {
+                                                    const float* rstd, const T* gy, const T* row_scale,
+                                                    KeepArgs keep, T* gx, T* gf, float* partial_gamma,
+                                                    float* partial_beta, long long rows, long long C) {
   extern __shared__ float smem[];
   float* xhat = smem;           // (C,)
   float* dyg = smem + C;        // (C,)
@@ -142,6 +147,7 @@ __global__ void residual_layer_norm_backward_kernel(const T* x, const T* f, cons
   for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
     const long long base = row * C;
     const float m = mean[row], r = rstd[row];
+    const float ms = row_scale != nullptr ? load_float(row_scale[row]) : 1.0f;
     float sd = 0.0f, sdx = 0.0f;
     for (long long c = 4LL * threadIdx.x; c < C; c += stride) {
       float xv[4], fv[4], gv[4], wv[4];
@@ -152,6 +158,8 @@ __global__ void residual_layer_norm_backward_kernel(const T* x, const T* f, cons
       load4<T, kVec>(gamma, c, C, wv);
       keep4(keep, base + c, kept);
       kept_bits[c / 4] = static_cast<unsigned char>(kept[0] | kept[1] << 1 | kept[2] << 2 | kept[3] << 3);
+#pragma unroll
+      for (int j = 0; j < 4; ++j) gv[j] *= ms;
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         if (c + j < C) {
@@ -211,6 +219,11 @@ KeepArgs keep_args(const DropoutKeep& k) {
   return KeepArgs{k.active, k.threshold, k.active ? static_cast<float>(k.scale) : 1.0f, k.seed, k.offset};
 }
 
+// The row factor's device pointer, or nullptr when there is none.
+template <typename T>
+const T* rows_of(const Tensor& row_scale) {
+  return row_scale.defined() ? static_cast<const T*>(row_scale.data_ptr()) : nullptr;
+}
 
 // Row threads: one per 4 columns, a multiple of 32 in [32, 256].
 int threads_for(long long C) { return row_block_threads((C + 3) / 4); }
@@ -218,7 +231,8 @@ int threads_for(long long C) { return row_block_threads((C + 3) / 4); }
 }  // namespace
 
 void residual_layer_norm_forward_cuda(const Tensor& x, const Tensor& f, const Tensor& gamma, const Tensor& beta,
-                                      double eps, const DropoutKeep& keep, Tensor& y, Tensor& mean, Tensor& rstd) {
+                                      double eps, const DropoutKeep& keep, const Tensor& row_scale, Tensor& y,
+                                      Tensor& mean, Tensor& rstd) {
   const long long C = x.size(-1);
   const long long rows = x.numel() / C;
   if (rows == 0) return;
@@ -233,8 +247,8 @@ void residual_layer_norm_forward_cuda(const Tensor& x, const Tensor& f, const Te
       reserve_dynamic_shared(kernel, shared, "residual_layer_norm", "rows of C", C);
       kernel<<<row_blocks(rows), threads_for(C), shared, ctx.stream>>>(
           static_cast<const T*>(x.data_ptr()), static_cast<const T*>(f.data_ptr()),
-          static_cast<const T*>(gamma.data_ptr()), static_cast<const T*>(beta.data_ptr()), static_cast<float>(eps),
-          keep_args(keep), static_cast<T*>(y.data_ptr()), static_cast<float*>(mean.data_ptr()),
+          static_cast<const T*>(gamma.data_ptr()), static_cast<const T*>(beta.data_ptr()), rows_of<T>(row_scale),
+          static_cast<float>(eps), keep_args(keep), static_cast<T*>(y.data_ptr()), static_cast<float*>(mean.data_ptr()),
           static_cast<float*>(rstd.data_ptr()), rows, C);
       XLM_CUDA_CHECK_LAUNCH();
     };
@@ -247,7 +261,8 @@ void residual_layer_norm_forward_cuda(const Tensor& x, const Tensor& f, const Te
 
 void residual_layer_norm_backward_cuda(const Tensor& x, const Tensor& f, const Tensor& gamma, const Tensor& mean,
                                        const Tensor& rstd, const Tensor& grad_y, const DropoutKeep& keep,
-                                       Tensor& grad_x, Tensor& grad_f, Tensor& grad_gamma, Tensor& grad_beta) {
+                                       const Tensor& row_scale, Tensor& grad_x, Tensor& grad_f, Tensor& grad_gamma,
+                                       Tensor& grad_beta) {
   const long long C = x.size(-1);
   const long long rows = x.numel() / C;
   CudaContext& ctx = CudaContext::get(x.device().index);
@@ -265,7 +280,8 @@ void residual_layer_norm_backward_cuda(const Tensor& x, const Tensor& f, const T
       kernel<<<static_cast<unsigned>(blocks), threads_for(C), shared, ctx.stream>>>(
           static_cast<const T*>(x.data_ptr()), static_cast<const T*>(f.data_ptr()),
           static_cast<const T*>(gamma.data_ptr()), static_cast<const float*>(mean.data_ptr()),
-          static_cast<const float*>(rstd.data_ptr()), static_cast<const T*>(grad_y.data_ptr()), keep_args(keep),
+          static_cast<const float*>(rstd.data_ptr()), static_cast<const T*>(grad_y.data_ptr()), rows_of<T>(row_scale),
+          keep_args(keep),
           static_cast<T*>(grad_x.data_ptr()), static_cast<T*>(grad_f.data_ptr()),
           static_cast<float*>(partial_gamma.data_ptr()), static_cast<float*>(partial_beta.data_ptr()), rows, C);
       XLM_CUDA_CHECK_LAUNCH();

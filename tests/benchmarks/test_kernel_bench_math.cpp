@@ -54,8 +54,11 @@ TEST_CASE("kernel bench: bytes moved by each bandwidth-bound kernel", "[bench]")
   // Residual layer norm (rows 4, cols 8, bf16): x, f, y 3*4*8*2 = 192; gamma,
   // beta 32; stats 32. Backward: x, f, gy, grad_x, grad_f 5*64 = 320; gamma,
   // grad_gamma, grad_beta 48; stats 32.
-  CHECK(residual_layer_norm_forward_bytes(4, 8, 2) == 192.0 + 32.0 + 32.0);
-  CHECK(residual_layer_norm_backward_bytes(4, 8, 2) == 320.0 + 48.0 + 32.0);
+  CHECK(residual_layer_norm_forward_bytes(4, 8, 2, false) == 192.0 + 32.0 + 32.0);
+  CHECK(residual_layer_norm_backward_bytes(4, 8, 2, false) == 320.0 + 48.0 + 32.0);
+  // The row factor (the padding mask) adds its 4 rows x 2 bytes each way.
+  CHECK(residual_layer_norm_forward_bytes(4, 8, 2, true) == 192.0 + 32.0 + 32.0 + 8.0);
+  CHECK(residual_layer_norm_backward_bytes(4, 8, 2, true) == 320.0 + 48.0 + 32.0 + 8.0);
   // Bias GELU (rows 4, cols 8, f32): x, y 2*128 = 256 + b 32; backward x, gy,
   // grad_x 384 + b, grad_b 64.
   CHECK(bias_gelu_forward_bytes(4, 8, 4) == 256.0 + 32.0);
