@@ -1,4 +1,5 @@
-// host_enqueue_ms: synchronize, time the call, check the transfer counter.
+// host_enqueue_times: synchronize, time the call and the device's tail,
+// check the transfer counter.
 #include "tasks/bench/host_enqueue.h"
 
 #include "core/error.h"
@@ -11,22 +12,36 @@
 
 namespace xlm::tasks {
 
-std::optional<double> host_enqueue_ms(const std::function<void()>& step, Device device, int probes) {
-  XLM_CHECK(probes >= 1, Error, "host_enqueue_ms: {} probes, need at least 1", probes);
-  std::vector<double> ms;
+namespace {
+
+double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+}  // namespace
+
+std::optional<HostEnqueueTimes> host_enqueue_times(const std::function<void()>& step, Device device, int probes) {
+  XLM_CHECK(probes >= 1, Error, "host_enqueue_times: {} probes, need at least 1", probes);
+  std::vector<double> host, queued;
   bool waited = false;
   for (int i = 0; i < probes; ++i) {
     synchronize(device);
     const int64_t transfers = host_transfer_count();
     const auto start = std::chrono::steady_clock::now();
     step();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    const auto returned = std::chrono::steady_clock::now();
     waited = waited || host_transfer_count() != transfers;
+    synchronize(device);
+    host.push_back(ms_between(start, returned));
+    queued.push_back(ms_between(returned, std::chrono::steady_clock::now()));
   }
-  synchronize(device);
   if (waited) return std::nullopt;
-  std::nth_element(ms.begin(), ms.begin() + static_cast<long>(ms.size() / 2), ms.end());
-  return ms[ms.size() / 2];
+  return HostEnqueueTimes{median(host), median(queued)};
 }
 
 }  // namespace xlm::tasks

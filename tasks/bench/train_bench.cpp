@@ -179,7 +179,10 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* l
     // probes anyway: its figure is the whole step, but whether a step reads back is checked.
     if (device != Device::cpu()) {
       r.host_probed = true;
-      r.ms_per_step_host = host_enqueue_ms([&] { step.run(next_batch(), true); }, device, kHostProbes);
+      if (const auto t = host_enqueue_times([&] { step.run(next_batch(), true); }, device, kHostProbes)) {
+        r.ms_per_step_host = t->host_ms;
+        r.ms_per_step_queued = t->queued_ms;
+      }
     }
     if (config.profile > 0) {
       // After the timed steps, so profiling's own host work is not in their figures.
@@ -266,9 +269,13 @@ double overlap_fraction(double t_dp, double t_compute, double t_allreduce) {
 std::string format_train_bench(const TrainBenchResult& r) {
   std::string text = fmt::format("tokens/s: {:.0f}\nms/step: {:.2f}\nmfu: {:.2f}%\npeak memory: {:.0f} MiB\n",
                                  r.tokens_per_s, r.ms_per_step, 100.0 * r.mfu, r.peak_memory_mib);
-  if (r.host_probed)
+  if (r.host_probed) {
+    const char* none = "n/a (a step waits for the device)";
     text += r.ms_per_step_host ? fmt::format("host ms/step: {:.2f}\n", *r.ms_per_step_host)
-                               : std::string("host ms/step: n/a (a step waits for the device)\n");
+                               : fmt::format("host ms/step: {}\n", none);
+    text += r.ms_per_step_queued ? fmt::format("queued ms/step: {:.2f}\n", *r.ms_per_step_queued)
+                                 : fmt::format("queued ms/step: {}\n", none);
+  }
   return text;
 }
 
@@ -339,8 +346,11 @@ nlohmann::json train_bench_json(const TrainBenchConfig& c, const TrainBenchResul
                       {"mfu", r.mfu},
                       {"peak_memory_mib", r.peak_memory_mib},
                       {"last_loss", r.last_loss}};
-  if (r.host_probed)
+  if (r.host_probed) {
     j["ms_per_step_host"] = r.ms_per_step_host ? nlohmann::json(*r.ms_per_step_host) : nlohmann::json(nullptr);
+    j["ms_per_step_queued"] =
+        r.ms_per_step_queued ? nlohmann::json(*r.ms_per_step_queued) : nlohmann::json(nullptr);
+  }
   if (r.profile_steps > 0) {
     nlohmann::json rows = nlohmann::json::array();
     for (const profile::Row& row : r.profile)

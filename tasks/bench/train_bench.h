@@ -49,11 +49,12 @@ struct TrainBenchResult {
   double mfu = 0;              // fraction of peak_flops (0 when the peak is unknown)
   double peak_memory_mib = 0;  // CPU: the process's high-water resident set; CUDA: our pool's high-water mark
   double last_loss = 0;        // the last timed step's loss (a sanity check: finite, about ln(n_words))
-  // One rank on a GPU only: host_enqueue_ms (tasks/bench/host_enqueue.h) of
-  // kHostProbes extra steps after the timed ones; empty when a step waited
+  // One rank on a GPU only: host_enqueue_times (tasks/bench/host_enqueue.h)
+  // of kHostProbes extra steps after the timed ones; empty when a step waited
   // for the device (fp16's finite flag) or when not probed (host_probed).
   bool host_probed = false;
-  std::optional<double> ms_per_step_host;
+  std::optional<double> ms_per_step_host;    // until the step was enqueued
+  std::optional<double> ms_per_step_queued;  // the device's work left when it was
   // --overlap only (the fields above are then the data-parallel steps', the largest over the ranks):
   int world_size = 1;
   std::string backend;             // the communicator's: "mpi", "nccl"
@@ -83,8 +84,9 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config, std::ostream* l
 //   ms/step: X       (two decimals)
 //   mfu: P%          (two decimals)
 //   peak memory: M MiB (integer)
-// and, when host_probed, a fifth:
-//   host ms/step: X  (two decimals; "n/a (a step waits for the device)" without a figure)
+// and, when host_probed, a fifth and a sixth:
+//   host ms/step: X    (two decimals; "n/a (a step waits for the device)" without a figure)
+//   queued ms/step: Y  (two decimals; the same "n/a ..." without a figure)
 std::string format_train_bench(const TrainBenchResult& result);
 // The --overlap lines (empty without --overlap):
 //   data-parallel: N ranks (backend), B bytes of gradients in K bucket(s) ..., S started during backward

@@ -124,6 +124,24 @@ TEST_CASE("bench train on the stand-in device cpu:1: the host probe finds a step
   CHECK(r.device == "cpu:1");
   REQUIRE(r.ms_per_step_host.has_value());
   CHECK(*r.ms_per_step_host > 0.0);
+  REQUIRE(r.ms_per_step_queued.has_value());  // the stand-in's kernels run as they are enqueued
+  CHECK(*r.ms_per_step_queued < *r.ms_per_step_host);
+  const std::string text = tasks::format_train_bench(r);
+  CHECK(text.find(fmt::format("\nhost ms/step: {:.2f}\nqueued ms/step: {:.2f}\n", *r.ms_per_step_host,
+                              *r.ms_per_step_queued)) != std::string::npos);
+}
+
+TEST_CASE("bench train's host probe lines: figures, or n/a when a step waited for the device", "[bench]") {
+  tasks::TrainBenchResult r;
+  CHECK(tasks::format_train_bench(r).find("ms/step: ") != std::string::npos);
+  CHECK(tasks::format_train_bench(r).find("host ms/step") == std::string::npos);  // not probed: no lines
+  r.host_probed = true;
+  CHECK(tasks::format_train_bench(r).find("\nhost ms/step: n/a (a step waits for the device)\n"
+                                          "queued ms/step: n/a (a step waits for the device)\n") != std::string::npos);
+  r.ms_per_step_host = 1.234;
+  r.ms_per_step_queued = 20.5;
+  const std::string text = tasks::format_train_bench(r);
+  CHECK(text.substr(text.size() - 41) == "host ms/step: 1.23\nqueued ms/step: 20.50\n");
 }
 
 TEST_CASE("bench train --profile: every backend call of a step, by model region", "[bench][profile]") {
