@@ -1,6 +1,6 @@
 // CUDA twins for clip_grad_norm. The sum of squares is two-level and
-// deterministic: each block of a grid-stride pass sums its elements in fp32
-// (block_sum), writes one partial per block into a shared buffer laid out
+// deterministic: each block of a grid-stride pass sums its elements' squares
+// in double (nn/sum_squares.cuh), writes one partial per block into a shared buffer laid out
 // tensor after tensor, and the host adds all partials in double in that fixed
 // order: one device-to-host copy per call, whatever the number of tensors.
 // grad_norm_and_factor_cuda adds the same partials on the device instead (one
@@ -33,11 +33,11 @@ constexpr unsigned kFinalThreads = 256;
 
 // One block: partials (n,) -> norm[0] = sqrt(sum) * inv_scale, factor[0] =
 // the clip factor times inv_scale (grad_clip.h).
-__global__ void norm_and_factor_kernel(const float* partials, long long n, double max_norm, double inv_scale,
+__global__ void norm_and_factor_kernel(const double* partials, long long n, double max_norm, double inv_scale,
                                        double* norm, double* factor) {
   __shared__ double sums[kFinalThreads];
   double acc = 0.0;
-  for (long long i = threadIdx.x; i < n; i += blockDim.x) acc += static_cast<double>(partials[i]);
+  for (long long i = threadIdx.x; i < n; i += blockDim.x) acc += partials[i];
   sums[threadIdx.x] = acc;
   __syncthreads();
   for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
@@ -60,8 +60,8 @@ Tensor square_partials(const std::vector<Tensor>& grads, cudaStream_t stream) {
     check_same_device(grads.front(), g, "clip_grad_norm");
     total_blocks += sum_blocks(g.numel());
   }
-  Tensor partials = Tensor::zeros({std::max(total_blocks, 1LL)}, DType::f32, grads.front().device());  // (total_blocks,)
-  float* out = static_cast<float*>(partials.data_ptr());
+  Tensor partials = Tensor::zeros({std::max(total_blocks, 1LL)}, DType::f64, grads.front().device());  // (total_blocks,)
+  double* out = static_cast<double*>(partials.data_ptr());
   for (const Tensor& g : grads) {
     const long long n = g.numel();
     if (n == 0) continue;
@@ -82,7 +82,7 @@ void grad_norm_and_factor_cuda(const std::vector<Tensor>& grads, double max_norm
                                Tensor& factor) {
   CudaContext& ctx = CudaContext::get(grads.front().device().index);
   const Tensor partials = square_partials(grads, ctx.stream);  // (blocks,)
-  norm_and_factor_kernel<<<1, kFinalThreads, 0, ctx.stream>>>(static_cast<const float*>(partials.data_ptr()),
+  norm_and_factor_kernel<<<1, kFinalThreads, 0, ctx.stream>>>(static_cast<const double*>(partials.data_ptr()),
                                                               partials.numel(), max_norm, inv_scale,
                                                               static_cast<double*>(norm.data_ptr()),
                                                               static_cast<double*>(factor.data_ptr()));
@@ -98,8 +98,8 @@ double grad_sum_squares_cuda(const std::vector<Tensor>& grads) {
     total_blocks += sum_blocks(g.numel());
   }
   CudaContext& ctx = CudaContext::get(device.index);
-  Tensor partials = Tensor::empty({total_blocks}, DType::f32, device);  // (total_blocks,)
-  float* out = static_cast<float*>(partials.data_ptr());
+  Tensor partials = Tensor::empty({total_blocks}, DType::f64, device);  // (total_blocks,)
+  double* out = static_cast<double*>(partials.data_ptr());
   for (const Tensor& g : grads) {
     const long long n = g.numel();
     const unsigned blocks = sum_blocks(n);
@@ -111,7 +111,7 @@ double grad_sum_squares_cuda(const std::vector<Tensor>& grads) {
     out += blocks;
   }
   double total = 0;
-  for (float p : partials.to_vector<float>()) total += static_cast<double>(p);
+  for (double p : partials.to_vector<double>()) total += p;
   return total;
 }
 

@@ -17,6 +17,7 @@
 #include "kernels/matmul/matmul.h"
 #include "kernels/matmul/matmul_lt_cuda.h"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -146,6 +147,12 @@ GemmPlanCache<LtPlan>& plan_cache() {
 
 GemmPlanCacheStats lt_plan_cache_stats() { return plan_cache().stats(); }
 
+namespace {
+std::atomic<int64_t> epilogue_fallbacks{0};  // fused calls answered false (lt_epilogue_fallbacks)
+}  // namespace
+
+int64_t lt_epilogue_fallbacks() { return epilogue_fallbacks.load(); }
+
 bool lt_matmul(CudaContext& ctx, DType dtype, const MatmulDims& d, int64_t batch, const void* a, int64_t stride_a,
                const void* b, int64_t stride_b, void* c, int64_t stride_c, const LtEpilogue& epilogue) {
   const GemmOperands operands{a, stride_a, b, stride_b, c, stride_c, static_cast<int>(epilogue.kind), epilogue.bias};
@@ -159,7 +166,10 @@ bool lt_matmul(CudaContext& ctx, DType dtype, const MatmulDims& d, int64_t batch
         // back as NOT_SUPPORTED (or another refusal), or as success with no
         // algorithm: the caller falls back to the plain GEMM, which reports a
         // real error itself.
-        if (fused && !plan.has_algo) return false;
+        if (fused && !plan.has_algo) {
+          ++epilogue_fallbacks;
+          return false;
+        }
         XLM_CHECK(plan.has_algo, BackendError,
                   "matmul: cuBLASLt found no algorithm for {} GEMM(s) of ({} x {}) by ({} x {}) in {}: {}", batch, d.m,
                   d.k, d.k, d.n, dtype_name(dtype), cublasGetStatusString(plan.heuristic_status));
@@ -175,6 +185,7 @@ bool lt_matmul(CudaContext& ctx, DType dtype, const MatmulDims& d, int64_t batch
         // refusal above, and so will every later call with this key.
         if (fused && run == CUBLAS_STATUS_NOT_SUPPORTED) {
           plan.has_algo = false;
+          ++epilogue_fallbacks;
           return false;
         }
         XLM_CUBLAS_CHECK(run);

@@ -35,5 +35,9 @@ bool lt_matmul(CudaContext& ctx, DType dtype, const MatmulDims& d, int64_t batch
 // The plan cache's counters (tests/test_gemm_plan_cache.cu): a repeated GEMM
 // hits; a training step after the first should make no miss.
 GemmPlanCacheStats lt_plan_cache_stats();
+// How many fused calls lt_matmul answered false (the caller's unfused fallback
+// ran instead): the fallback gives the right values, so only this count shows
+// that an epilogue the docs count on is not in use on this GPU.
+int64_t lt_epilogue_fallbacks();
 
 }  // namespace xlm

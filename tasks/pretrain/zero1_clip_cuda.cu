@@ -1,5 +1,5 @@
 // CUDA twins of tasks/pretrain/zero1_clip.h: per group, block partial sums of
-// squares in fp32 (as nn/grad_clip_cuda.cu) and one block that adds them in
+// squares in double (nn/sum_squares.cuh, as nn/grad_clip_cuda.cu) and one block that adds them in
 // double into sums[g], all on the stream; then one thread per group for the
 // norm and factor. Nothing is copied to the host.
 #include "core/cuda_check.h"
@@ -19,10 +19,10 @@ constexpr unsigned kMaxBlocksPerTensor = 1024;
 constexpr unsigned kFinalThreads = 256;
 
 // One block: partials (n,) -> *out = their sum in double.
-__global__ void add_partials_kernel(const float* partials, long long n, double* out) {
+__global__ void add_partials_kernel(const double* partials, long long n, double* out) {
   __shared__ double sums[kFinalThreads];
   double acc = 0.0;
-  for (long long i = threadIdx.x; i < n; i += blockDim.x) acc += static_cast<double>(partials[i]);
+  for (long long i = threadIdx.x; i < n; i += blockDim.x) acc += partials[i];
   sums[threadIdx.x] = acc;
   __syncthreads();
   for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
@@ -54,8 +54,8 @@ void zero1_group_sum_squares_cuda(const std::vector<std::vector<Tensor>>& groups
       total_blocks += t.numel() == 0 ? 0 : std::min(blocks_for(t.numel()), kMaxBlocksPerTensor);
     }
     if (total_blocks == 0) continue;  // stays 0
-    Tensor partials = Tensor::empty({total_blocks}, DType::f32, sums.device());  // (total_blocks)
-    float* p = static_cast<float*>(partials.data_ptr());
+    Tensor partials = Tensor::empty({total_blocks}, DType::f64, sums.device());  // (total_blocks)
+    double* p = static_cast<double*>(partials.data_ptr());
     for (const Tensor& t : groups[g]) {
       const long long n = t.numel();
       if (n == 0) continue;
@@ -67,7 +67,7 @@ void zero1_group_sum_squares_cuda(const std::vector<std::vector<Tensor>>& groups
       });
       p += blocks;
     }
-    add_partials_kernel<<<1, kFinalThreads, 0, ctx.stream>>>(static_cast<const float*>(partials.data_ptr()),
+    add_partials_kernel<<<1, kFinalThreads, 0, ctx.stream>>>(static_cast<const double*>(partials.data_ptr()),
                                                              total_blocks, out + g);
     XLM_CUDA_CHECK_LAUNCH();
   }

@@ -3,8 +3,9 @@
 // (below, above and without a limit, in f32 and f64), with no host read
 // counted and no gradient touched; a non-finite norm gives the factor 1. The
 // optimizer's use of the factor (Optimizer::step's grad_factors) against
-// scale_by then step, bit for bit, Adam and SGD. The [cuda] case compares the
-// device's norm and factor with the CPU's.
+// scale_by then step, bit for bit, Adam and SGD. The [cuda] cases compare the
+// device's norm and factor with the CPU's, also for a gradient whose square
+// overflows fp32.
 #include "core/error.h"
 #include "core/host_reads.h"
 #include "kernels/scale_by/scale_by.h"
@@ -189,5 +190,33 @@ TEST_CASE("clip_factor_on_device: CUDA matches the CPU", "[nn][optimizer][cuda]"
     CHECK(got.factor.device() == xlm::test::gpu());
     CHECK(got.norm.item() == Approx(want.norm.item()).epsilon(1e-6));
     CHECK(got.factor.item() == Approx(want.factor.item()).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("clip_factor_on_device: a gradient whose square overflows fp32 still clips, on CUDA as on the CPU",
+          "[nn][optimizer][cuda]") {
+  XLM_REQUIRE_GPU_OR_STANDIN();
+  // One element of 2e19 among ordinary ones: its square (4e38) is past fp32's
+  // range, the norm is not. The CUDA sum of squares works in double, so the
+  // device clips as the CPU twin does (an infinite norm would mean "no clip").
+  // In f32, and in bf16 (whose range is f32's) where the device runs it.
+  for (DType dtype : {DType::f32, DType::bf16}) {
+    if (!xlm::test::gpu_runs(dtype)) continue;
+    INFO(dtype_name(dtype));
+    NamedTensors cpu = params_with_grads(DType::f32, 17);
+    NamedTensors gpu = params_with_grads(dtype, 17, xlm::test::gpu());
+    for (NamedTensors* params : {&cpu, &gpu}) {
+      Tensor p = (*params)[2].second;  // 130 elements
+      std::vector<double> g = p.grad().to_doubles();
+      g[5] = 2e19;
+      p.set_grad(Tensor::from_doubles(g, p.shape(), p.dtype(), p.device()));
+    }
+    const ClipFactor want = clip_factor_on_device(cpu, 5.0);
+    const ClipFactor got = clip_factor_on_device(gpu, 5.0);
+    REQUIRE(std::isfinite(want.norm.item()));
+    const double eps = dtype == DType::f32 ? 1e-6 : 1e-2;  // bf16 rounds 2e19 by up to 2^-9
+    CHECK(got.norm.item() == Approx(want.norm.item()).epsilon(eps));
+    CHECK(got.factor.item() == Approx(want.factor.item()).epsilon(eps));
+    CHECK(got.factor.item() < 1e-18);
   }
 }
