@@ -133,14 +133,15 @@ for shape in "$@"; do
   grep -E '^run: ' "$work/train_step-$shape.log"
   [ $status -eq 0 ] || failed=1
   # Where a step's time goes (xlm bench train --profile, core/op_profile.h): a few
-  # more steps with CUDA event pairs around every backend call; the header and the
-  # region lines go to summary.txt, the calls to the archive.
+  # more steps with CUDA event pairs around every backend call; the header, the
+  # region lines and the host probe's lines (host and queued ms/step: the CUDA-graph
+  # rule of docs/performance.md) go to summary.txt, the calls to the archive.
   if plimit=$(step_limit); then
     timeout -k "$kill_grace" "$plimit" "$XLM" bench train --shape "$shape" --device cuda --precision "$precision" \
       --steps 3 --warmup 2 --profile 5 >"$work/profile-$shape.txt" 2>&1
     pstatus=$?
     record "$shape profile: $(verdict $pstatus)"
-    while IFS= read -r line; do record "  $line"; done < <(grep -E '^profile( region)?: ' "$work/profile-$shape.txt")
+    while IFS= read -r line; do record "  $line"; done < <(grep -E '^(profile( region)?|ms/step|host ms/step|queued ms/step): ' "$work/profile-$shape.txt")
     [ $pstatus -eq 0 ] || failed=1
   else
     record "$shape profile: not run (time budget)"
