@@ -158,7 +158,7 @@ TEST_CASE("cast: bf16 and f16 widen exactly, matching core/dtype.h on every patt
   }
 }
 
-TEST_CASE("cast: floating -> integer truncates toward zero and saturates; NaN -> 0", "[cast][cpu]") {
+TEST_CASE("cast: floating -> integer truncates toward zero and saturates, NaN -> 0", "[cast][cpu]") {
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
   const Tensor f = Tensor::from_vector(
       std::vector<float>{2.7f, -2.7f, 0.999f, -0.999f, nan, 3e9f, -3e9f, inf, -inf, 2147483520.0f, 255.9f, 256.0f},
@@ -176,7 +176,7 @@ TEST_CASE("cast: floating -> integer truncates toward zero and saturates; NaN ->
             .to_vector<int32_t>() == std::vector<int32_t>{INT32_MAX, INT32_MIN, 3, -3});  // inf, -inf, 3.14, -3.14
 }
 
-TEST_CASE("cast: integer -> integer wraps; integer -> floating rounds to nearest even", "[cast][cpu]") {
+TEST_CASE("cast: integer -> integer wraps, integer -> floating rounds to nearest even", "[cast][cpu]") {
   const Tensor i64 = Tensor::from_vector(std::vector<int64_t>{(1LL << 32) + 5, -1, 1LL << 31}, {3});
   CHECK(cast(i64, DType::i32).to_vector<int32_t>() == std::vector<int32_t>{5, -1, INT32_MIN});
   const Tensor i32 = Tensor::from_vector(std::vector<int32_t>{-1, 263, 255}, {3});
@@ -197,7 +197,7 @@ TEST_CASE("cast: integer -> integer wraps; integer -> floating rounds to nearest
   CHECK(cast(huge, DType::f64).to_vector<double>() == std::vector<double>{9007199254740992.0, -9223372036854775808.0});
 }
 
-TEST_CASE("cast: every pair round-trips exact values; same dtype is a copy", "[cast][cpu]") {
+TEST_CASE("cast: every pair round-trips exact values, same dtype is a copy", "[cast][cpu]") {
   const std::vector<double> values = {0, 1, 2, 5, 100, 127};
   for (DType from : kAll) {
     const Tensor x = Tensor::from_doubles(values, {6}, from);
@@ -213,7 +213,7 @@ TEST_CASE("cast: every pair round-trips exact values; same dtype is a copy", "[c
   }
 }
 
-TEST_CASE("cast: the gradient comes back in the input dtype; integers carry none", "[cast][grad]") {
+TEST_CASE("cast: the gradient comes back in the input dtype, integers carry none", "[cast][grad]") {
   Tensor x = Tensor::from_vector(std::vector<float>{1.5f, -2.f, 3.25f}, {3});
   x.set_requires_grad(true);
   Tensor y = cast(x, DType::f64);

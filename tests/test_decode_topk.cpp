@@ -89,7 +89,7 @@ TEST_CASE("decode_topk: the k best log-probabilities, ties to the lower id, equa
   CHECK(flat.values.to_vector<double>()[0] == Approx(-std::log(4.0)).epsilon(1e-15));
 }
 
-TEST_CASE("decode_topk: a NaN logit makes its row NaN, ranked by id; other rows are untouched", "[decode_topk]") {
+TEST_CASE("decode_topk: a NaN logit makes its row NaN, ranked by id, other rows are untouched", "[decode_topk]") {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const Tensor logits = Tensor::from_vector<double>({1, 2, nan, 0, /* row 1 */ 0, 3, 1, 2}, {2, 4});
   const DecodeTopK got = decode_topk(logits, Tensor(), 2);

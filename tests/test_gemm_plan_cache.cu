@@ -38,7 +38,7 @@ std::vector<double> reference(const Tensor& a, const Tensor& b, bool tb) {
 
 }  // namespace
 
-TEST_CASE("gemm plan cache: a repeated CUDA GEMM hits and gives the same bits; a misaligned operand gets its own plan",
+TEST_CASE("gemm plan cache: a repeated CUDA GEMM hits and gives the same bits, a misaligned operand gets its own plan",
           "[cuda][matmul][gemm_plan]") {
   XLM_REQUIRE_GPU();
   const Device gpu = Device::cuda(0);

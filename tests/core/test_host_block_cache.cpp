@@ -31,7 +31,7 @@ TEST_CASE("host block classes: multiples of 64, at most 12.5% over above 1 MiB",
   CHECK(host_block_class(10'000'000) == host_block_class(10'100'000));
 }
 
-TEST_CASE("host block cache: a freed block is reused for its class; small ones are not cached", "[core][alloc]") {
+TEST_CASE("host block cache: a freed block is reused for its class, small ones are not cached", "[core][alloc]") {
 #if defined(__SANITIZE_ADDRESS__)
   SUCCEED("the cache is off under AddressSanitizer");
 #else

@@ -72,7 +72,7 @@ TEST_CASE("MasterWeights: updates accumulate in the master below the model's res
   CHECK(model_view.item() != 1.0);  // written in place into the model's storage
 }
 
-TEST_CASE("MasterWeights: copy_master_to_model rounds to nearest; copy_model_to_master reloads",
+TEST_CASE("MasterWeights: copy_master_to_model rounds to nearest, copy_model_to_master reloads",
           "[nn][mixed_precision]") {
   Tensor w = param({0.0, 0.0}, DType::f32);
   MasterWeights mw({{"w", w}}, DType::f64);

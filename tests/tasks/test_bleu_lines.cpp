@@ -13,7 +13,7 @@ using namespace xlm;
 using namespace xlm::tasks;
 using Lines = std::vector<std::string>;
 
-TEST_CASE("bleu lines: references split on \\n only, stdin on universal newlines", "[bleu]") {
+TEST_CASE("bleu lines: references split on LF only, stdin on universal newlines", "[bleu]") {
   CHECK(split_bleu_lines("a\r\nb\rc\n", false) == Lines{"a\r", "b\rc"});
   CHECK(split_bleu_lines("a\r\nb\rc\n", true) == Lines{"a", "b", "c"});
   CHECK(split_bleu_lines("a\n\nb", true) == Lines{"a", "", "b"});  // a final line without a break counts

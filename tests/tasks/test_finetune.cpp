@@ -90,7 +90,7 @@ TEST_CASE("classification inputs are </s> a </s> b </s>, each sentence cut to ma
   CHECK(encoder.sentence_ids("THE", xlm::text::Language::en)[1] != dictionary.index("the"));
 }
 
-TEST_CASE("frozen layers receive no gradient; the head and fine-tuned layers do", "[tasks][finetune]") {
+TEST_CASE("frozen layers receive no gradient, the head and fine-tuned layers do", "[tasks][finetune]") {
   xlm::nn::TransformerModel model(tiny_config(40), 3);
   const auto range = xlm::tasks::parse_finetune_layers("2:_1", 2);
   const auto trained = xlm::tasks::select_finetuned(model.parameters(), range);

@@ -143,7 +143,7 @@ TEST_CASE("generate: beam 1 with early stopping equals greedy exactly", "[tasks]
   }
 }
 
-TEST_CASE("generate: cached scores match a full forward; beam k scores at least greedy", "[tasks][generate]") {
+TEST_CASE("generate: cached scores match a full forward, beam k scores at least greedy", "[tasks][generate]") {
   Source src;
   int64_t improved = 0, compared = 0;
   for (uint64_t seed : {7, 8, 9, 10}) {

@@ -7,6 +7,8 @@
 #include "support.h"
 #include "tasks/mt/generate.h"
 
+#include <algorithm>
+
 using namespace xlm;
 
 TEST_CASE("generate: greedy and beam on CUDA match the CPU", "[tasks][generate][cuda]") {
@@ -14,7 +16,10 @@ TEST_CASE("generate: greedy and beam on CUDA match the CPU", "[tasks][generate][
   const Device gpu = xlm::test::gpu();
   nn::TransformerModel cpu_model(nntest::tiny_config(true), 12);
   for (auto& [name, t] : cpu_model.parameters())
-    if (name == "pred_layer.proj.bias") t.data<float>()[1] += 2.5f;  // end some sentences early
+    // +1.5 on </s>: greedy ends sentence 1 at once and runs the others to 14 words, beam
+    // runs all 14 steps with reorders (+2.5 ended every sentence at the first step, so no
+    // later step, cache reorder or selection was compared; the audit of 2026-11-22).
+    if (name == "pred_layer.proj.bias") t.data<float>()[1] += 1.5f;
   nn::TransformerModel gpu_model(nntest::tiny_config(true), 12, gpu);
   std::map<std::string, Tensor> weights;
   for (const auto& [name, t] : cpu_model.state_dict()) weights[name] = t;
@@ -32,6 +37,8 @@ TEST_CASE("generate: greedy and beam on CUDA match the CPU", "[tasks][generate][
     const tasks::Generated g =
         k == 1 ? tasks::generate_greedy(gpu_model, src_enc.to(gpu), src_len.to(gpu), 1, 14)
                : tasks::generate_beam(gpu_model, src_enc.to(gpu), src_len.to(gpu), 1, 14, options);
+    const std::vector<int64_t> lengths = c.lengths.to_vector<int64_t>();
+    REQUIRE(*std::max_element(lengths.begin(), lengths.end()) == 14);  // decoding went past the first step
     CHECK(g.words.device() == Device::cpu());
     CHECK(g.words.to_vector<int64_t>() == c.words.to_vector<int64_t>());
     CHECK(g.lengths.to_vector<int64_t>() == c.lengths.to_vector<int64_t>());

@@ -38,6 +38,18 @@ std::vector<float> clm_losses(const std::string& dump, const std::string& precis
   c.log_every = 5;
   xlm::tasks::Trainer trainer(c);
   trainer.run();
+  // The run was what it claims: the model on the GPU in the asked dtype, f32
+  // masters below a 16-bit model, the dynamic loss scaler in fp16 only (a run
+  // that silently fell back to fp32 would otherwise pass the curve checks).
+  const xlm::Tensor first = trainer.model().parameters().front().second;
+  const xlm::DType want = precision == "bf16"   ? xlm::DType::bf16
+                          : precision == "fp16" ? xlm::DType::f16
+                                                : xlm::DType::f32;
+  CHECK(first.device().is_cuda());
+  CHECK(first.dtype() == want);
+  CHECK(trainer.precision().has_master_weights() == (precision != "fp32"));
+  CHECK((trainer.precision().scaler().mode() == xlm::nn::LossScaleMode::dynamic) == (precision == "fp16"));
+  INFO(precision << ": " << trainer.precision().scaler().overflows() << " overflows");
   return trainer.loss_history().at("clm_fr");
 }
 
@@ -57,6 +69,7 @@ TEST_CASE("bf16 and fp16 training on the GPU lowers the loss and tracks fp32", "
     const std::vector<float> losses = clm_losses(dump, precision);
     REQUIRE(losses.size() == 20);
     for (float l : losses) REQUIRE(std::isfinite(l));
+    CHECK(losses != fp32);  // bit-identical curves would mean the 16-bit path never ran
     CHECK(mean(losses, 15, 20) < mean(losses, 0, 5) - 0.5);  // fp32 on the CPU: 6.42 -> 5.67
     if (std::string(precision) == "bf16") {
       // The same init rounded to bf16, then 20 Adam steps on the same batches:

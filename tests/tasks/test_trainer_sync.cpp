@@ -201,7 +201,7 @@ TEST_CASE("xlm train on the stand-in device cpu:1: no blocking transfer in a ste
   CHECK(train_records(host.run_dir()).size() == train_records(standin.run_dir()).size());
 }
 
-TEST_CASE("xlm train on cpu:1: an MT or denoising step makes no blocking transfer; back-translation reads its words",
+TEST_CASE("xlm train on cpu:1: an MT or denoising step makes no blocking transfer, back-translation reads its words",
           "[tasks][train][mt]") {
   // The encoder-decoder steps on the stand-in device: two runs 3 steps apart,
   // minus the loss each step has read at the epoch end. The MT and
