@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -84,6 +85,16 @@ inline long first_mismatch(const std::vector<double>& got, const std::vector<dou
     if (!(diff <= atol + rtol * std::fabs(want[i]))) return static_cast<long>(i);
   }
   return -1;
+}
+
+// atol relative to the reference's own scale, never above the given one: a
+// tensor whose values all sit below atol (a 1000-wide softmax row, g / C, a
+// layer norm's gradient on rows of magnitude 1e4) would otherwise pass as all
+// zeros. The floor keeps all-zero references comparable.
+inline double scaled_atol(const std::vector<double>& want, double atol) {
+  double m = 0;
+  for (double x : want) m = std::max(m, std::fabs(x));
+  return atol * std::min(1.0, std::max(m, 1e-3));
 }
 
 // Catch2 v2 matcher: the exception's message contains every given substring.

@@ -182,8 +182,9 @@ TEST_CASE("decode_topk: CUDA chooses the CPU's words, values within 1e-12 (+1e-1
   for (const Case& c : {Case{1, 1, 1}, Case{7, 37, 5}, Case{3, 300, 300}, Case{10, 64000, 10}, Case{4, 95001, 1}}) {
     std::vector<double> x(static_cast<size_t>(c.N * c.V));
     for (double& v : x) v = normal(rng);
-    for (int64_t r = 0; r < c.N; ++r) x[static_cast<size_t>(r * c.V + c.V / 2)] = 9.0;  // a tie at the top
-    for (int64_t r = 0; r < c.N; ++r) x[static_cast<size_t>(r * c.V)] = 9.0;
+    // A tie at the top: 20 is above every N(0, 3) draw (9 was not, once V reached 64,000) and exact in bf16/f16.
+    for (int64_t r = 0; r < c.N; ++r) x[static_cast<size_t>(r * c.V + c.V / 2)] = 20.0;
+    for (int64_t r = 0; r < c.N; ++r) x[static_cast<size_t>(r * c.V)] = 20.0;
     std::vector<double> bias(static_cast<size_t>(c.N));
     for (int64_t r = 0; r < c.N; ++r) bias[static_cast<size_t>(r)] = r % 3 == 2 ? -1e9 : -0.5 * r;
     for (DType dt : {DType::f32, DType::bf16, DType::f16}) {
