@@ -12,7 +12,10 @@
 
 namespace xlm {
 
-__device__ __forceinline__ float warp_sum(float v) {
+// T: float for the row-wise kernels, double where squares may overflow fp32
+// (the gradient norm, nn/sum_squares.cuh).
+template <typename T>
+__device__ __forceinline__ T warp_sum(T v) {
   for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
   return v;
 }
@@ -23,30 +26,15 @@ __device__ __forceinline__ float warp_max(float v) {
 }
 
 // Every thread of the block receives the sum. blockDim.x must be a multiple of
-// 32 (at most 1024) and every thread must call it; `scratch` is __shared__ float[32].
-__device__ __forceinline__ float block_sum(float v, float* scratch) {
+// 32 (at most 1024) and every thread must call it; `scratch` is __shared__ T[32].
+template <typename T>
+__device__ __forceinline__ T block_sum(T v, T* scratch) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
   v = warp_sum(v);
   __syncthreads();  // a previous call may still be reading scratch
   if (lane == 0) scratch[warp] = v;
   __syncthreads();
-  return warp_sum(lane < warps ? scratch[lane] : 0.0f);
-}
-
-// Double twins, for sums whose terms may overflow fp32 (the gradient norm's
-// squares, nn/sum_squares.cuh); `scratch` is __shared__ double[32].
-__device__ __forceinline__ double warp_sum(double v) {
-  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
-  return v;
-}
-
-__device__ __forceinline__ double block_sum(double v, double* scratch) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  v = warp_sum(v);
-  __syncthreads();  // a previous call may still be reading scratch
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  return warp_sum(lane < warps ? scratch[lane] : 0.0);
+  return warp_sum(lane < warps ? scratch[lane] : T(0));
 }
 
 // As block_sum, for the maximum (-inf for an empty block).
