@@ -301,7 +301,9 @@ void add_residual_layer_norm_rows(Cases& out, DType dt, const BenchOptions&) {
     in.mask = Tensor::from_doubles(m, {sh.rows}, dt, kGpu);
     return in;
   };
-  auto unfused_sum = [drop](const Tensor& x, const Tensor& f) { return add(x, dropout(f, drop.p, drop.seed, drop.offset)); };
+  auto unfused_sum = [drop](const Tensor& x, const Tensor& f) {
+    return add(x, dropout(f, drop.p, drop.seed, drop.offset));  // z = x + dropout(f), (rows, cols)
+  };
 
   Case f{"residual_layer_norm_fwd", "xlm", sh.label(), dt, fwd_bytes, 0, nullptr};
   f.make = [inputs, drop](int sets) -> std::function<void(int)> {
@@ -319,37 +321,39 @@ void add_residual_layer_norm_rows(Cases& out, DType dt, const BenchOptions&) {
       scale_rows(layer_norm(unfused_sum(in.x[s], in.f[s]), in.gamma, in.beta, 1e-12), in.mask);
     };
   };
-  Case b{"residual_layer_norm_bwd", "xlm", sh.label(), dt, bwd_bytes, 0, nullptr};
-  b.make = [inputs, drop, sh, dt](int sets) -> std::function<void(int)> {
-    const Inputs in = inputs(sets);
-    std::vector<Tensor> mean, rstd;  // (rows,) each, as the forward saves them
+  // What the forward leaves for the backward: the sum z (kept alive by the
+  // unfused forward only) and the layer norm's statistics, (rows,) each.
+  struct Saved {
+    std::vector<Tensor> z, mean, rstd;
+  };
+  auto saved_forward = [sh, dt, unfused_sum](const Inputs& in, int sets) {
+    Saved saved;
+    autograd::NoGradGuard no_grad;
     for (int s = 0; s < sets; ++s) {
+      saved.z.push_back(unfused_sum(in.x[s], in.f[s]));
+      saved.mean.push_back(Tensor::empty({sh.rows}, layer_norm_stats_dtype(dt), kGpu));
+      saved.rstd.push_back(Tensor::empty({sh.rows}, layer_norm_stats_dtype(dt), kGpu));
       Tensor y = Tensor::empty({sh.rows, sh.cols}, dt, kGpu);
-      mean.push_back(Tensor::empty({sh.rows}, layer_norm_stats_dtype(dt), kGpu));
-      rstd.push_back(Tensor::empty({sh.rows}, layer_norm_stats_dtype(dt), kGpu));
-      autograd::NoGradGuard no_grad;
-      layer_norm_forward_cuda(add(in.x[s], dropout(in.f[s], drop.p, drop.seed, drop.offset)), in.gamma, in.beta,
-                              1e-12, y, mean[s], rstd[s]);
+      layer_norm_forward_cuda(saved.z[s], in.gamma, in.beta, 1e-12, y, saved.mean[s], saved.rstd[s]);
     }
-    return [in, drop, mean, rstd](int s) {
-      residual_layer_norm_backward(in.x[s], in.f[s], in.gamma, mean[s], rstd[s], in.gy[s], drop, in.mask);
+    return saved;
+  };
+  Case b{"residual_layer_norm_bwd", "xlm", sh.label(), dt, bwd_bytes, 0, nullptr};
+  b.make = [inputs, drop, saved_forward](int sets) -> std::function<void(int)> {
+    const Inputs in = inputs(sets);
+    const Saved saved = saved_forward(in, sets);
+    return [in, drop, saved](int s) {
+      residual_layer_norm_backward(in.x[s], in.f[s], in.gamma, saved.mean[s], saved.rstd[s], in.gy[s], drop, in.mask);
     };
   };
   Case bu{"residual_layer_norm_bwd", "xlm_unfused", sh.label(), dt, bwd_bytes, 0, nullptr};
-  bu.make = [inputs, drop, unfused_sum, sh, dt](int sets) -> std::function<void(int)> {
+  bu.make = [inputs, drop, saved_forward](int sets) -> std::function<void(int)> {
     const Inputs in = inputs(sets);
-    std::vector<Tensor> z, mean, rstd;  // the sum the unfused forward keeps alive, and its statistics
-    for (int s = 0; s < sets; ++s) {
+    const Saved saved = saved_forward(in, sets);
+    return [in, drop, saved](int s) {
       autograd::NoGradGuard no_grad;
-      z.push_back(unfused_sum(in.x[s], in.f[s]));
-      Tensor y = Tensor::empty({sh.rows, sh.cols}, dt, kGpu);
-      mean.push_back(Tensor::empty({sh.rows}, layer_norm_stats_dtype(dt), kGpu));
-      rstd.push_back(Tensor::empty({sh.rows}, layer_norm_stats_dtype(dt), kGpu));
-      layer_norm_forward_cuda(z[s], in.gamma, in.beta, 1e-12, y, mean[s], rstd[s]);
-    }
-    return [in, drop, z, mean, rstd](int s) {
-      autograd::NoGradGuard no_grad;
-      const LayerNormGrads g = layer_norm_backward(z[s], in.gamma, mean[s], rstd[s], scale_rows(in.gy[s], in.mask));
+      const LayerNormGrads g = layer_norm_backward(saved.z[s], in.gamma, saved.mean[s], saved.rstd[s],
+                                                   scale_rows(in.gy[s], in.mask));
       dropout_backward(g.grad_x, drop.p, drop.seed, drop.offset);  // grad_f; grad_x is g.grad_x itself
     };
   };

@@ -143,13 +143,11 @@ GemmPlanCache<LtPlan>& plan_cache() {
   return cache;
 }
 
+std::atomic<int64_t> epilogue_fallbacks{0};  // fused calls answered false (lt_epilogue_fallbacks)
+
 }  // namespace
 
 GemmPlanCacheStats lt_plan_cache_stats() { return plan_cache().stats(); }
-
-namespace {
-std::atomic<int64_t> epilogue_fallbacks{0};  // fused calls answered false (lt_epilogue_fallbacks)
-}  // namespace
 
 int64_t lt_epilogue_fallbacks() { return epilogue_fallbacks.load(); }
 
